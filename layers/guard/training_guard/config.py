@@ -1,0 +1,75 @@
+"""The policy a deployment configures through environment variables (DESIGN.md, Contract)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; raised at cold start so it is seen at once."""
+
+
+class GuardMode(StrEnum):
+    ENFORCE = "enforce"
+    NOTIFY = "notify"
+
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+@dataclass(frozen=True)
+class Policy:
+    mode: GuardMode = GuardMode.ENFORCE
+    exempt_tag_key: str = "training-guard:exempt"
+    guard_tag_key: str = "training-guard:guarded"
+    deploy_account_ids: tuple[str, ...] = ()
+    require_network_isolation: bool = False
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] | None = None) -> Policy:
+        env = os.environ if env is None else env
+        return cls(
+            mode=_mode(env.get("GUARD_MODE", "enforce")),
+            exempt_tag_key=env.get("EXEMPT_TAG_KEY") or cls.exempt_tag_key,
+            guard_tag_key=env.get("GUARD_TAG_KEY") or cls.guard_tag_key,
+            deploy_account_ids=_account_ids(env.get("DEPLOY_ACCOUNT_IDS", "")),
+            require_network_isolation=_flag(
+                "REQUIRE_NETWORK_ISOLATION", env.get("REQUIRE_NETWORK_ISOLATION", "false")
+            ),
+        )
+
+    def is_exempt(self, tags: Mapping[str, str]) -> bool:
+        return tags.get(self.exempt_tag_key, "").strip().lower() == "true"
+
+
+def required(name: str, env: Mapping[str, str] | None = None) -> str:
+    value = (os.environ if env is None else env).get(name, "").strip()
+    if not value:
+        raise ConfigError(f"environment variable {name} is required and not set")
+    return value
+
+
+def _mode(raw: str) -> GuardMode:
+    try:
+        return GuardMode(raw.strip().lower())
+    except ValueError as e:
+        raise ConfigError(f"GUARD_MODE must be 'enforce' or 'notify', not {raw!r}") from e
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in {"true", "false", ""}:
+        raise ConfigError(f"{name} must be 'true' or 'false', not {raw!r}")
+    return value == "true"
+
+
+def _account_ids(raw: str) -> tuple[str, ...]:
+    ids = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    bad = [i for i in ids if not _ACCOUNT_ID.match(i)]
+    if bad:
+        raise ConfigError(f"DEPLOY_ACCOUNT_IDS holds values that are not 12-digit account ids: {bad}")
+    return ids

@@ -1,0 +1,1 @@
+"""Typed, normalized views of what AWS says. No AWS calls here: effects load, facts parse."""
