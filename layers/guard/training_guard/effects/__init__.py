@@ -1,0 +1,1 @@
+"""The only code that calls AWS: loading facts, stopping jobs, repairing rules, publishing."""

@@ -1,0 +1,58 @@
+"""Stop training and tuning jobs; read a job's tags. Idempotent: a job already stopping,
+stopped or finished is a success, not an error."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from training_guard.effects.aws import error_code, error_message, is_access_denied
+from training_guard.facts.jobs import JobKind, parse_tags
+from training_guard.model import Action, ActionKind
+
+STOP_PERMISSIONS = ("sagemaker:StopTrainingJob", "sagemaker:StopHyperParameterTuningJob")
+TAG_PERMISSIONS = ("sagemaker:ListTags",)
+
+# StopTrainingJob on a job that is not InProgress answers ValidationException
+# "... is in status Completed." (AWS API reference, StopTrainingJob).
+_STATUS_IN_MESSAGE = re.compile(r"status:?\s+'?(\w+)'?", re.IGNORECASE)
+_NOT_FOUND_IN_MESSAGE = re.compile(r"could not find|does not exist|not found", re.IGNORECASE)
+
+
+def stop_job(sagemaker: Any, kind: JobKind, name: str, reason: str) -> Action:
+    label = f"{kind.value.replace('-', ' ')} {name}"
+    try:
+        if kind is JobKind.TUNING:
+            sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+        else:
+            sagemaker.stop_training_job(TrainingJobName=name)
+    except ClientError as e:
+        return _refusal(e, label)
+    return Action(ActionKind.STOPPED, f"Stopped {label}: {reason}.")
+
+
+def _refusal(error: ClientError, label: str) -> Action:
+    code, message = error_code(error), error_message(error)
+    if code == "ResourceNotFound" or (
+        code == "ValidationException" and _NOT_FOUND_IN_MESSAGE.search(message)
+    ):
+        return Action(ActionKind.SKIPPED, f"Nothing to stop: {label} does not exist.")
+    if code == "ValidationException" and (status := _STATUS_IN_MESSAGE.search(message)):
+        return Action(ActionKind.SKIPPED, f"Nothing to stop: {label} is already {status.group(1)}.")
+    if is_access_denied(error):
+        permission = STOP_PERMISSIONS[1 if "tuning" in label else 0]
+        return Action(
+            ActionKind.FAILED,
+            f"Could not stop {label}: {code} ({message}). Grant {permission} to the "
+            "guard's role, then stop the job by hand.",
+        )
+    raise error
+
+
+def job_tags(sagemaker: Any, arn: str) -> dict[str, str]:
+    tags: list[dict[str, str]] = []
+    for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=arn):
+        tags.extend(page.get("Tags", []))
+    return parse_tags(tags)

@@ -1,0 +1,92 @@
+"""Publish one notification, at most once per resource and set of controls."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from training_guard.effects.aws import error_code
+from training_guard.model import Summary
+from training_guard.notification import Notification, sns_message
+
+PUBLISH_PERMISSIONS = ("sns:Publish",)
+STATE_PERMISSIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
+REMEMBER_SECONDS = 30 * 24 * 3600
+
+
+def fingerprint(summary: Summary) -> str:
+    """The same controls on the same resource are the same news, whatever event told us."""
+    controls = ",".join(sorted({f.control for f in summary.findings}))
+    return hashlib.sha256(controls.encode()).hexdigest()[:32]
+
+
+class Notifier:
+    def __init__(self, sns: Any, topic_arn: str, dynamodb: Any, table_name: str) -> None:
+        self._sns = sns
+        self._topic_arn = topic_arn
+        self._dynamodb = dynamodb
+        self._table = table_name
+
+    def notify_once(self, resource: str, summary: Summary, notification: Notification) -> bool:
+        """Publish unless this resource was already reported with these controls.
+
+        The claim is written first so that concurrent events cannot both publish; a
+        failed publish releases it, so the retried event publishes again.
+        """
+        print_ = fingerprint(summary)
+        if not self._claim(resource, print_):
+            return False
+        try:
+            self.publish(notification)
+        except Exception:
+            self._release(resource, print_)
+            raise
+        return True
+
+    def publish(self, notification: Notification) -> str:
+        response = self._sns.publish(
+            TopicArn=self._topic_arn,
+            Subject=notification.subject,
+            Message=sns_message(notification),
+            MessageStructure="json",
+            MessageAttributes={
+                name: {"DataType": v["DataType"], "StringValue": v["StringValue"]}
+                for name, v in notification.attributes.items()
+            },
+        )
+        return str(response["MessageId"])
+
+    def _claim(self, resource: str, print_: str) -> bool:
+        now = int(time.time())
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={
+                    "resource": {"S": resource},
+                    "fingerprint": {"S": print_},
+                    "notified_at": {"N": str(now)},
+                    "expires_at": {"N": str(now + REMEMBER_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(#r) OR fingerprint <> :f",
+                ExpressionAttributeNames={"#r": "resource"},
+                ExpressionAttributeValues={":f": {"S": print_}},
+            )
+        except ClientError as e:
+            if error_code(e) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _release(self, resource: str, print_: str) -> None:
+        try:
+            self._dynamodb.delete_item(
+                TableName=self._table,
+                Key={"resource": {"S": resource}},
+                ConditionExpression="fingerprint = :f",
+                ExpressionAttributeValues={":f": {"S": print_}},
+            )
+        except ClientError:
+            pass  # the publish error is the one worth raising

@@ -1,0 +1,109 @@
+"""The one notification per evaluated resource: plain text for people, JSON for programs.
+
+Built only from the summary and the resource's identity, never from request content,
+so no hyperparameter or environment value can reach a message.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from training_guard.model import ActionKind, Summary
+
+SUBJECT_LIMIT = 100  # SNS rejects longer subjects
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the notification is about, in words a person recognises."""
+
+    kind: str  # "training job", "tuning job", "security group"
+    name: str
+    account: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    subject: str
+    text: str
+    document: dict[str, Any]
+    attributes: dict[str, dict[str, str]]
+
+
+def build_notification(summary: Summary, about: Subject, exempt_tag_key: str) -> Notification:
+    return Notification(
+        subject=_subject_line(summary, about),
+        text=_text(summary, about, exempt_tag_key),
+        document={
+            **summary.to_dict(),
+            "kind": about.kind,
+            "name": about.name,
+            "account": about.account,
+            "region": about.region,
+        },
+        attributes=_attributes(summary),
+    )
+
+
+def sns_message(notification: Notification) -> str:
+    """A MessageStructure=json body: text for email and SMS, JSON for programs."""
+    document = json.dumps(notification.document, sort_keys=True)
+    return json.dumps(
+        {
+            "default": notification.text,
+            "email": notification.text,
+            "email-json": document,
+            "sqs": document,
+            "lambda": document,
+            "http": document,
+            "https": document,
+        }
+    )
+
+
+def _subject_line(summary: Summary, about: Subject) -> str:
+    severity = summary.worst_severity.name if summary.worst_severity else "INFO"
+    verbs = [a.action.value for a in summary.actions if a.action is not ActionKind.SKIPPED]
+    outcome = ", ".join(dict.fromkeys(verbs)) or (
+        "reported" if summary.mode == "notify" else "not changed"
+    )
+    line = f"[Training Guard] {severity}: {about.kind} {about.name} {outcome}"
+    if len(line) > SUBJECT_LIMIT:
+        line = line[: SUBJECT_LIMIT - 3] + "..."
+    return line
+
+
+def _text(summary: Summary, about: Subject, exempt_tag_key: str) -> str:
+    lines = [
+        f"Training Guard found {len(summary.findings)} problem(s) with {about.kind} "
+        f"{about.name} in account {about.account}, {about.region} (mode: {summary.mode}).",
+        f"Resource: {summary.resource}",
+        "",
+        "Findings:",
+        *(f"  [{f.severity.name}] {f.control}: {f.message}" for f in summary.findings),
+        "",
+        "Actions:",
+        *(f"  {a.action.value}: {a.detail}" for a in summary.actions),
+    ]
+    if not summary.actions:
+        lines.append("  none")
+    lines += [
+        "",
+        f"To exempt a resource deliberately, tag it {exempt_tag_key}=true: it is then "
+        "reported, never touched.",
+    ]
+    return "\n".join(lines)
+
+
+def _attributes(summary: Summary) -> dict[str, dict[str, str]]:
+    controls = sorted({f.control for f in summary.findings})
+    actions = sorted({a.action.value for a in summary.actions}) or ["none"]
+    severity = summary.worst_severity.name if summary.worst_severity else "INFO"
+    return {
+        "control": {"DataType": "String.Array", "StringValue": json.dumps(controls)},
+        "action": {"DataType": "String.Array", "StringValue": json.dumps(actions)},
+        "severity": {"DataType": "String", "StringValue": severity},
+    }
