@@ -19,8 +19,8 @@ _PORTED_PROTOCOLS = {"tcp", "udp", "icmp", "icmpv6", "6", "17", "1", "58", "-1",
 def install() -> None:
     original = security_groups.SecurityGroupRule.__init__
 
-    def init(self: Any, ec2_backend: Any, ip_protocol: Any, group_id: str,
-             from_port: Any, to_port: Any, *args: Any, **kwargs: Any) -> None:  # fmt: skip
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        ec2_backend, ip_protocol, group_id, from_port, to_port, *rest = args
         portless = (
             ip_protocol is not None
             and str(ip_protocol).lower() not in _PORTED_PROTOCOLS
@@ -28,9 +28,9 @@ def install() -> None:
             and to_port is None
         )
         if portless:
-            original(self, ec2_backend, ip_protocol, group_id, -1, -1, *args, **kwargs)
+            original(self, ec2_backend, ip_protocol, group_id, -1, -1, *rest, **kwargs)
             self.from_port = self.to_port = None
         else:
-            original(self, ec2_backend, ip_protocol, group_id, from_port, to_port, *args, **kwargs)
+            original(self, *args, **kwargs)
 
     security_groups.SecurityGroupRule.__init__ = init

@@ -71,5 +71,7 @@ def _account_ids(raw: str) -> tuple[str, ...]:
     ids = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
     bad = [i for i in ids if not _ACCOUNT_ID.match(i)]
     if bad:
-        raise ConfigError(f"DEPLOY_ACCOUNT_IDS holds values that are not 12-digit account ids: {bad}")
+        raise ConfigError(
+            f"DEPLOY_ACCOUNT_IDS holds values that are not 12-digit account ids: {bad}"
+        )
     return ids

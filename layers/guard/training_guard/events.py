@@ -62,9 +62,7 @@ JOB_GUARD_EVENTS: dict[str, type[EventBridgeModel]] = {
 
 def parse_event(raw: object, models: Mapping[str, type[EventBridgeModel]]) -> EventBridgeModel:
     if not isinstance(raw, Mapping):
-        raise InvalidEventError(
-            f"expected an EventBridge event object, got {type(raw).__name__}"
-        )
+        raise InvalidEventError(f"expected an EventBridge event object, got {type(raw).__name__}")
     detail_type = raw.get("detail-type")
     model = models.get(detail_type) if isinstance(detail_type, str) else None
     if model is None:

@@ -79,7 +79,9 @@ class JobGuard:
             return self._reject(raw_event, str(e))
         if isinstance(job, Ignored):
             logger.info("event ignored", extra={"resource": job.resource, "reason": job.reason})
-            return Summary(job.resource, self._policy.mode.value, (), (Action(ActionKind.SKIPPED, job.reason),))
+            return Summary(
+                job.resource, self._policy.mode.value, (), (Action(ActionKind.SKIPPED, job.reason),)
+            )
         return self.guard(job)
 
     def guard(self, job: JobFacts) -> Summary:
@@ -98,7 +100,7 @@ class JobGuard:
             },
         )
         if findings:
-            about = Subject(target.kind.value.replace("-", " "), target.name, job.account, job.region)
+            about = Subject(target.kind.label, target.name, job.account, job.region)
             notification = build_notification(summary, about, self._policy.exempt_tag_key)
             if not self._notifier.notify_once(target.arn, summary, notification):
                 logger.info("already notified of these controls", extra={"resource": target.arn})
@@ -155,7 +157,10 @@ class JobGuard:
         logger.error("event rejected", extra={"event_id": event_id(raw_event), "reason": reason})
         record_rejected_event()
         return Summary(
-            None, self._policy.mode.value, (), (Action(ActionKind.FAILED, f"Rejected event: {reason}"),)
+            None,
+            self._policy.mode.value,
+            (),
+            (Action(ActionKind.FAILED, f"Rejected event: {reason}"),),
         )
 
 
@@ -190,7 +195,9 @@ def _from_cloudtrail(event: CloudTrailApiCall) -> JobFacts | Ignored:
 
 def _active_only(job: JobFacts) -> JobFacts | Ignored:
     if job.status != ACTIVE_STATUS:
-        return Ignored(job.arn, f"{job.name} is {job.status}: only {ACTIVE_STATUS} jobs are judged.")
+        return Ignored(
+            job.arn, f"{job.name} is {job.status}: only {ACTIVE_STATUS} jobs are judged."
+        )
     return job
 
 

@@ -75,13 +75,16 @@ def efa_gaps(spec: TrainingSpec, evidence: Evidence) -> list[Gap]:
 
 def vpc_config(spec: TrainingSpec, evidence: Evidence, _: Policy) -> Iterator[str]:
     if not spec.subnets or not spec.security_groups:
-        missing = " and ".join(
+        missing = " and no ".join(
             name
-            for name, present in (("subnets", spec.subnets), ("security groups", spec.security_groups))
+            for name, present in (
+                ("subnets", spec.subnets),
+                ("security groups", spec.security_groups),
+            )
             if not present
         )
         yield (
-            f"No VpcConfig {missing}: the job runs in a SageMaker-managed network with "
+            f"VpcConfig has no {missing}: the job runs in a SageMaker-managed network with "
             "internet access instead of your VPC. Resubmit with VpcConfig naming private "
             "subnets and a security group."
         )
@@ -120,7 +123,8 @@ def sg_efa_self_rules(spec: TrainingSpec, evidence: Evidence, _: Policy) -> Iter
 
 def subnet_capacity(spec: TrainingSpec, evidence: Evidence, _: Policy) -> Iterator[str]:
     needed = sum(
-        g.count * (ADDRESSES_PER_EFA_INSTANCE if is_efa(g.instance_type) else ADDRESSES_PER_INSTANCE)
+        g.count
+        * (ADDRESSES_PER_EFA_INSTANCE if is_efa(g.instance_type) else ADDRESSES_PER_INSTANCE)
         for g in spec.instance_groups
     )
     subnets = [evidence.subnets[s] for s in spec.subnets if s in evidence.subnets]
@@ -128,7 +132,9 @@ def subnet_capacity(spec: TrainingSpec, evidence: Evidence, _: Policy) -> Iterat
     if not short:
         return
     listing = ", ".join(f"{s.id} has {s.available_addresses}" for s in short)
-    scope = "None of the job's subnets" if len(short) == len(subnets) else "Some of the job's subnets"
+    scope = (
+        "None of the job's subnets" if len(short) == len(subnets) else "Some of the job's subnets"
+    )
     yield (
         f"{scope} can hold the job: it needs {needed} free IP addresses "
         f"({ADDRESSES_PER_INSTANCE} per instance, {ADDRESSES_PER_EFA_INSTANCE} per EFA "
@@ -149,7 +155,9 @@ def s3_private_endpoint(spec: TrainingSpec, evidence: Evidence, _: Policy) -> It
 
 
 def _groups(spec: TrainingSpec, evidence: Evidence) -> list[SecurityGroup]:
-    return [evidence.security_groups[g] for g in spec.security_groups if g in evidence.security_groups]
+    return [
+        evidence.security_groups[g] for g in spec.security_groups if g in evidence.security_groups
+    ]
 
 
 def _subnet_cidrs(spec: TrainingSpec, evidence: Evidence) -> list[str]:

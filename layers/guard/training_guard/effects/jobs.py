@@ -22,18 +22,18 @@ _NOT_FOUND_IN_MESSAGE = re.compile(r"could not find|does not exist|not found", r
 
 
 def stop_job(sagemaker: Any, kind: JobKind, name: str, reason: str) -> Action:
-    label = f"{kind.value.replace('-', ' ')} {name}"
+    label = f"{kind.label} {name}"
     try:
         if kind is JobKind.TUNING:
             sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
         else:
             sagemaker.stop_training_job(TrainingJobName=name)
     except ClientError as e:
-        return _refusal(e, label)
+        return _refusal(e, label, kind)
     return Action(ActionKind.STOPPED, f"Stopped {label}: {reason}.")
 
 
-def _refusal(error: ClientError, label: str) -> Action:
+def _refusal(error: ClientError, label: str, kind: JobKind) -> Action:
     code, message = error_code(error), error_message(error)
     if code == "ResourceNotFound" or (
         code == "ValidationException" and _NOT_FOUND_IN_MESSAGE.search(message)
@@ -42,7 +42,7 @@ def _refusal(error: ClientError, label: str) -> Action:
     if code == "ValidationException" and (status := _STATUS_IN_MESSAGE.search(message)):
         return Action(ActionKind.SKIPPED, f"Nothing to stop: {label} is already {status.group(1)}.")
     if is_access_denied(error):
-        permission = STOP_PERMISSIONS[1 if "tuning" in label else 0]
+        permission = STOP_PERMISSIONS[1 if kind is JobKind.TUNING else 0]
         return Action(
             ActionKind.FAILED,
             f"Could not stop {label}: {code} ({message}). Grant {permission} to the "

@@ -35,9 +35,7 @@ def load_evidence(clients: Clients, job: JobFacts, needs: frozenset[Fact]) -> Ev
         k for spec in job.specs for k in (spec.output_kms_key, spec.volume_kms_key) if k
     )
     groups = (
-        describe_security_groups(clients.ec2, group_ids)
-        if Fact.SECURITY_GROUPS in needs
-        else {}
+        describe_security_groups(clients.ec2, group_ids) if Fact.SECURITY_GROUPS in needs else {}
     )
     subnets = describe_subnets(clients.ec2, subnet_ids) if Fact.SUBNETS in needs else {}
     endpoints = (
@@ -116,7 +114,11 @@ def _with_policy(kms: Any, facts: KeyFacts, key_id: str) -> KeyFacts:
     except ClientError as e:
         if error_code(e) == "NotFoundException" or is_access_denied(e):
             return KeyFacts(
-                facts.reference, facts.arn, facts.manager, None, f"{error_code(e)}: {error_message(e)}"
+                facts.reference,
+                facts.arn,
+                facts.manager,
+                None,
+                f"{error_code(e)}: {error_message(e)}",
             )
         raise
     return KeyFacts(facts.reference, facts.arn, facts.manager, json.loads(raw))

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from training_guard.effects.aws import error_code
 from training_guard.model import Summary
 from training_guard.notification import Notification, sns_message
+from training_guard.observability import logger
 
 PUBLISH_PERMISSIONS = ("sns:Publish",)
 STATE_PERMISSIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
@@ -36,13 +37,13 @@ class Notifier:
         The claim is written first so that concurrent events cannot both publish; a
         failed publish releases it, so the retried event publishes again.
         """
-        print_ = fingerprint(summary)
-        if not self._claim(resource, print_):
+        marker = fingerprint(summary)
+        if not self._claim(resource, marker):
             return False
         try:
             self.publish(notification)
         except Exception:
-            self._release(resource, print_)
+            self._release(resource, marker)
             raise
         return True
 
@@ -59,20 +60,20 @@ class Notifier:
         )
         return str(response["MessageId"])
 
-    def _claim(self, resource: str, print_: str) -> bool:
+    def _claim(self, resource: str, marker: str) -> bool:
         now = int(time.time())
         try:
             self._dynamodb.put_item(
                 TableName=self._table,
                 Item={
                     "resource": {"S": resource},
-                    "fingerprint": {"S": print_},
+                    "fingerprint": {"S": marker},
                     "notified_at": {"N": str(now)},
                     "expires_at": {"N": str(now + REMEMBER_SECONDS)},
                 },
                 ConditionExpression="attribute_not_exists(#r) OR fingerprint <> :f",
                 ExpressionAttributeNames={"#r": "resource"},
-                ExpressionAttributeValues={":f": {"S": print_}},
+                ExpressionAttributeValues={":f": {"S": marker}},
             )
         except ClientError as e:
             if error_code(e) == "ConditionalCheckFailedException":
@@ -80,13 +81,15 @@ class Notifier:
             raise
         return True
 
-    def _release(self, resource: str, print_: str) -> None:
+    def _release(self, resource: str, marker: str) -> None:
         try:
             self._dynamodb.delete_item(
                 TableName=self._table,
                 Key={"resource": {"S": resource}},
                 ConditionExpression="fingerprint = :f",
-                ExpressionAttributeValues={":f": {"S": print_}},
+                ExpressionAttributeValues={":f": {"S": marker}},
             )
-        except ClientError:
-            pass  # the publish error is the one worth raising
+        except ClientError as e:
+            # The publish error is the one to raise; this one only costs a duplicate
+            # notification if the claim outlives it.
+            logger.warning("could not release notification claim", extra={"code": error_code(e)})

@@ -25,8 +25,14 @@ class FactsError(ValueError):
 
 
 class JobKind(StrEnum):
+    """The resource type as it appears in the job's ARN."""
+
     TRAINING = "training-job"
     TUNING = "hyper-parameter-tuning-job"
+
+    @property
+    def label(self) -> str:
+        return "training job" if self is JobKind.TRAINING else "hyperparameter tuning job"
 
 
 @dataclass(frozen=True)
@@ -266,7 +272,9 @@ def _instance_group(raw: Mapping[str, Any], label: str) -> InstanceGroup:
     try:
         count = int(raw.get("InstanceCount", 1))
     except (TypeError, ValueError) as e:
-        raise FactsError(f"{label}: InstanceCount {raw.get('InstanceCount')!r} is not a number") from e
+        raise FactsError(
+            f"{label}: InstanceCount {raw.get('InstanceCount')!r} is not a number"
+        ) from e
     return InstanceGroup(instance_type, count)
 
 

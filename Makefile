@@ -1,0 +1,60 @@
+# The one entry point: set-up, lint, tests, demo, template checks, build, benchmarks.
+# Needs only python3 (3.11+) with venv and pip; everything else is installed here.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM_CLI_VERSION := 1.170.0
+# sam build targets the Lambda runtime, python3.13; pyenv provides it beside 3.11.
+SAM_BUILD_ENV := PYENV_VERSION=3.11.7:3.13.0
+
+.PHONY: install lint test unit integration demo validate build bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements-dev.txt layers/guard/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
+	touch $@
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## test: every check a change must pass: lint, types, unit and integration tests, template
+test: lint validate
+	$(BIN)/pytest
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+integration: install
+	$(BIN)/pytest tests/integration
+
+## demo: the guard against a local AWS emulator; no AWS account needed
+demo: install
+	$(BIN)/python -m demo
+
+validate: install $(SAM_STAMP)
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml --region us-east-1
+
+build: $(SAM_STAMP)
+	$(SAM_BUILD_ENV) $(SAM) build --template template.yaml
+
+bench: install
+	$(BIN)/python -m bench.job_guard_event
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
