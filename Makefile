@@ -11,6 +11,7 @@ SAM_STAMP := $(SAM_VENV)/.installed
 SAM_CLI_VERSION := 1.170.0
 # sam build targets the Lambda runtime, python3.13; pyenv provides it beside 3.11.
 SAM_BUILD_ENV := PYENV_VERSION=3.11.7:3.13.0
+export SAM_CLI_TELEMETRY := 0
 
 .PHONY: install lint test unit integration demo validate build bench clean
 

@@ -28,9 +28,9 @@ def install() -> None:
             and to_port is None
         )
         if portless:
-            original(self, ec2_backend, ip_protocol, group_id, -1, -1, *rest, **kwargs)
+            original(self, ec2_backend, ip_protocol, group_id, "-1", "-1", *rest, **kwargs)
             self.from_port = self.to_port = None
         else:
             original(self, *args, **kwargs)
 
-    security_groups.SecurityGroupRule.__init__ = init
+    security_groups.SecurityGroupRule.__init__ = init  # type: ignore[method-assign]

@@ -23,4 +23,4 @@ def install() -> None:
             self.keys[key_id].key_manager = "AWS"
         return key_id
 
-    KmsBackend._generate_default_keys = generate_default_keys
+    KmsBackend._generate_default_keys = generate_default_keys  # type: ignore[method-assign]

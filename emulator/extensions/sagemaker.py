@@ -52,8 +52,8 @@ def _start_in_progress() -> None:
         tuning_init(self, *args, **kwargs)
         self.hyper_parameter_tuning_job_status = ACTIVE
 
-    models.FakeTrainingJob.__init__ = training
-    models.HyperParameterTuningJob.__init__ = tuning
+    models.FakeTrainingJob.__init__ = training  # type: ignore[method-assign]
+    models.HyperParameterTuningJob.__init__ = tuning  # type: ignore[method-assign]
 
 
 def _add_stop_apis() -> None:
@@ -72,8 +72,8 @@ def _add_stop_apis() -> None:
         job.hyper_parameter_tuning_job_status = STOPPING
         return EmptyResult()
 
-    SageMakerResponse.stop_training_job = stop_training_job
-    SageMakerResponse.stop_hyper_parameter_tuning_job = stop_hyper_parameter_tuning_job
+    SageMakerResponse.stop_training_job = stop_training_job  # type: ignore[attr-defined]
+    SageMakerResponse.stop_hyper_parameter_tuning_job = stop_hyper_parameter_tuning_job  # type: ignore[attr-defined]
 
 
 def _find(jobs: dict[str, Any], name: str, kind: str) -> Any:
