@@ -14,6 +14,8 @@ from training_guard.notification import Notification, sns_message
 from training_guard.observability import logger
 
 PUBLISH_PERMISSIONS = ("sns:Publish",)
+# The topic is encrypted with a customer managed key: publishing needs to use it.
+TOPIC_KEY_PERMISSIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 STATE_PERMISSIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
 REMEMBER_SECONDS = 30 * 24 * 3600
 

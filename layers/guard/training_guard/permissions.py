@@ -1,0 +1,42 @@
+"""The IAM actions each function needs, derived from what its code declares.
+
+tests/unit/test_permissions.py holds template.yaml to exactly these: a grant the
+code does not use, or a call the template does not allow, fails the build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from training_guard.controls import JOB_CONTROLS, Control, Remediation
+from training_guard.effects.jobs import STOP_PERMISSIONS, TAG_PERMISSIONS
+from training_guard.effects.loaders import FACT_PERMISSIONS
+from training_guard.effects.notify import (
+    PUBLISH_PERMISSIONS,
+    STATE_PERMISSIONS,
+    TOPIC_KEY_PERMISSIONS,
+)
+from training_guard.effects.security_groups import REPAIR_PERMISSIONS
+
+REMEDIATION_PERMISSIONS: dict[Remediation, tuple[str, ...]] = {
+    Remediation.STOP_JOB: STOP_PERMISSIONS,
+    Remediation.ADD_RULES: REPAIR_PERMISSIONS,
+    Remediation.REVOKE_RULES: ("ec2:RevokeSecurityGroupIngress",),
+    Remediation.REPORT: (),
+}
+NOTIFY_PERMISSIONS = PUBLISH_PERMISSIONS + TOPIC_KEY_PERMISSIONS + STATE_PERMISSIONS
+
+
+def control_permissions(controls: Iterable[Control]) -> frozenset[str]:
+    """What loading the controls' facts and carrying out their remediations takes."""
+    actions: set[str] = set()
+    for control in controls:
+        for fact in control.needs:
+            actions.update(FACT_PERMISSIONS[fact])
+        actions.update(REMEDIATION_PERMISSIONS[control.remediation])
+    return frozenset(actions)
+
+
+def job_guard_permissions() -> frozenset[str]:
+    # ListTags reads the tags of the tuning job a child training job belongs to.
+    return control_permissions(JOB_CONTROLS) | set(TAG_PERMISSIONS) | set(NOTIFY_PERMISSIONS)
