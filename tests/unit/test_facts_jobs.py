@@ -75,7 +75,8 @@ def test_state_change_detail_with_empty_vpc_config_and_tag_map() -> None:
     (spec,) = job.specs
     assert job.status == "InProgress"
     assert job.tags == {"team": "churn"}
-    assert spec.subnets == () and spec.security_groups == ()
+    assert spec.subnets == ()
+    assert spec.security_groups == ()
     assert not spec.has_vpc
     assert spec.output_kms_key is None
 
@@ -92,7 +93,8 @@ def test_tuning_state_change() -> None:
     job = tuning_job_from_description(
         load_sample("sagemaker-hyper-parameter-tuning-job-state-change-in-progress")["detail"]
     )
-    assert job.kind is JobKind.TUNING and job.status == "InProgress"
+    assert job.kind is JobKind.TUNING
+    assert job.status == "InProgress"
     assert job.specs[0].instance_count == 2
 
 
