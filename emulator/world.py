@@ -83,9 +83,12 @@ class World:
     queue_url: str = ""
     table_name: str = "training-guard-state"
     ids: dict[str, str] = field(default_factory=dict)
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def client(self, service: str) -> Any:
-        return self.session.client(service)  # type: ignore[call-overload]
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service)  # type: ignore[call-overload]
+        return self._clients[service]
 
     # --- building ---------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 # Standard retry mode backs off on throttling and 5xx; what still fails after the
 # last attempt raises, so Lambda retries the event and then parks it in the DLQ.
 RETRY_CONFIG = Config(
-    retries={"max_attempts": 5, "mode": "standard"},
+    retries={"total_max_attempts": 5, "mode": "standard"},
     connect_timeout=5,
     read_timeout=15,
 )
@@ -31,11 +31,16 @@ class Clients:
     dynamodb: Any
 
     @classmethod
-    def create(cls, region: str | None = None, session: boto3.Session | None = None) -> Clients:
+    def create(
+        cls,
+        region: str | None = None,
+        session: boto3.Session | None = None,
+        config: Config = RETRY_CONFIG,
+    ) -> Clients:
         session = session or boto3.Session(region_name=region)
 
         def client(service: str) -> Any:
-            return session.client(service, config=RETRY_CONFIG)  # type: ignore[call-overload]
+            return session.client(service, config=config)  # type: ignore[call-overload]
 
         return cls(
             sagemaker=client("sagemaker"),

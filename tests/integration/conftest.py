@@ -1,0 +1,80 @@
+"""The emulator (moto's server on 127.0.0.1) and a fresh account for every test."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from emulator import Emulator
+from emulator.lambda_context import LambdaContext
+from emulator.world import World
+from functions.job_guard import app
+from training_guard.observability import logger
+
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as running, running.environment():
+        yield running
+
+
+@pytest.fixture(scope="session")
+def boto_session(emulator: Emulator) -> boto3.Session:
+    # One session for the whole run: botocore caches the service models it loads.
+    return boto3.Session()
+
+
+@pytest.fixture
+def world(
+    emulator: Emulator, boto_session: boto3.Session, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[World]:
+    emulator.reset()
+    built = World.build(boto_session)
+    for name in ("GUARD_MODE", "EXEMPT_TAG_KEY", "DEPLOY_ACCOUNT_IDS", "REQUIRE_NETWORK_ISOLATION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NOTIFY_TOPIC_ARN", built.topic_arn)
+    monkeypatch.setenv("STATE_TABLE_NAME", built.table_name)
+    app.job_guard.cache_clear()
+    yield built
+    app.job_guard.cache_clear()
+
+
+@pytest.fixture
+def invoke(world: World) -> Invoke:
+    """Call the real Lambda handler, as Lambda would."""
+
+    def call(event: dict[str, Any]) -> dict[str, Any]:
+        return app.lambda_handler(event, LambdaContext())  # type: ignore[no-any-return]
+
+    return call
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Set the handler's environment variables; the next invocation reads them afresh."""
+
+    def set_variables(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        app.job_guard.cache_clear()
+
+    return set_variables
+
+
+@pytest.fixture
+def logs() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """The guard's log lines as Lambda would ship them: Powertools' JSON, one per line."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logging.getLogger(logger.name).addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logging.getLogger(logger.name).removeHandler(handler)

@@ -1,0 +1,121 @@
+"""Modes, exemptions, tuning children, repeated events and deploy accounts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import boto3
+
+from emulator.world import DEPLOY_ACCOUNT, World
+from tests.integration.conftest import Invoke
+
+
+def status(name: str) -> str:
+    return str(
+        boto3.client("sagemaker").describe_training_job(TrainingJobName=name)["TrainingJobStatus"]
+    )
+
+
+def tuning_status(name: str) -> str:
+    job = boto3.client("sagemaker").describe_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=name
+    )
+    return str(job["HyperParameterTuningJobStatus"])
+
+
+def test_notify_mode_reports_and_touches_nothing(
+    world: World, invoke: Invoke, configure: Callable[..., None]
+) -> None:
+    configure(GUARD_MODE="notify")
+    for sample in (
+        "cloudtrail-create-training-job-unencrypted",
+        "cloudtrail-create-training-job-missing-ipsec",
+    ):
+        event = world.event(sample)
+        world.create_job_for(event)
+        summary = invoke(event)
+        assert summary["mode"] == "notify"
+        assert [a["action"] for a in summary["actions"]] == ["skipped"]
+        assert summary["actions"][0]["detail"].startswith("notify mode: would ")
+    assert status("fraud-model-unencrypted") == status("fraud-model-open-sg") == "InProgress"
+    group = boto3.client("ec2").describe_security_groups(GroupIds=[world.bad_group])[
+        "SecurityGroups"
+    ][0]
+    assert all(not p["UserIdGroupPairs"] for p in group["IpPermissions"])
+    subjects = [n["Subject"] for n in world.notifications()]
+    assert subjects == [
+        "[Training Guard] HIGH: training job fraud-model-unencrypted reported",
+        "[Training Guard] MEDIUM: training job fraud-model-open-sg reported",
+    ]
+
+
+def test_custom_exempt_tag_key(
+    world: World, invoke: Invoke, configure: Callable[..., None]
+) -> None:
+    configure(EXEMPT_TAG_KEY="team")
+    event = world.event("cloudtrail-create-training-job-unencrypted")
+    event["detail"]["requestParameters"]["tags"] = [{"key": "team", "value": "TRUE"}]
+    world.create_job_for(event)
+    summary = invoke(event)
+    assert (
+        summary["actions"][0]["detail"]
+        == "fraud-model-unencrypted is tagged team=true: reported, not touched."
+    )
+    assert status("fraud-model-unencrypted") == "InProgress"
+
+
+def test_tuning_child_stops_its_tuning_job_once(world: World, invoke: Invoke) -> None:
+    world.create_job_for(world.event("cloudtrail-create-hyper-parameter-tuning-job"))
+    child = world.event("sagemaker-training-job-state-change-tuning-child")
+    world.create_job_for(child)
+    first, second = invoke(child), invoke(child)
+    assert first["resource"].endswith(":hyper-parameter-tuning-job/xgb-tuning-unencrypted")
+    assert first["actions"][0]["action"] == "stopped"
+    assert second["actions"][0]["detail"].endswith("is already Stopping.")
+    assert tuning_status("xgb-tuning-unencrypted") == "Stopping"
+    assert (
+        status("xgb-tuning-unencrypted-001-1a2b3c4d") == "InProgress"
+    )  # the tuner stops its children
+    assert len(world.notifications()) == 1
+
+
+def test_the_same_news_is_told_once(world: World, invoke: Invoke) -> None:
+    created = world.event("cloudtrail-create-training-job-unencrypted")
+    world.create_job_for(created)
+    invoke(created)
+    invoke(created)  # EventBridge delivers at least once
+    assert len(world.notifications()) == 1
+
+
+def test_new_findings_on_the_same_job_are_told(
+    world: World, invoke: Invoke, configure: Callable[..., None]
+) -> None:
+    event = world.event("cloudtrail-create-training-job-compliant")
+    world.create_job_for(event)
+    invoke(event)
+    configure(REQUIRE_NETWORK_ISOLATION="true")
+    summary = invoke(event)
+    assert [f["control"] for f in summary["findings"]] == ["network-isolation"]
+    assert summary["actions"][0]["action"] == "stopped"
+    assert len(world.notifications()) == 1
+
+
+def test_deploy_accounts_in_the_key_policy(
+    world: World, invoke: Invoke, configure: Callable[..., None]
+) -> None:
+    event = world.event("cloudtrail-create-training-job-compliant")
+    world.create_job_for(event)
+    configure(DEPLOY_ACCOUNT_IDS=DEPLOY_ACCOUNT)
+    assert invoke(event)["findings"] == []
+
+    configure(DEPLOY_ACCOUNT_IDS=f"{DEPLOY_ACCOUNT},333333333333")
+    summary = invoke(event)
+    (finding,) = summary["findings"]
+    assert finding["control"] == "kms-deploy-accounts"
+    assert "333333333333" in finding["message"]
+    assert DEPLOY_ACCOUNT not in finding["message"]
+    assert summary["actions"] == []  # report only
+    (notification,) = world.notifications()
+    assert json.loads(notification["MessageAttributes"]["action"]["Value"]) == ["none"]
+    assert status("fraud-model-compliant") == "InProgress"
