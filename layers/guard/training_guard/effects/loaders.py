@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -31,9 +32,6 @@ FACT_PERMISSIONS: dict[Fact, tuple[str, ...]] = {
 def load_evidence(clients: Clients, job: JobFacts, needs: frozenset[Fact]) -> Evidence:
     group_ids = _unique(g for spec in job.specs for g in spec.security_groups)
     subnet_ids = _unique(s for spec in job.specs for s in spec.subnets)
-    key_refs = _unique(
-        k for spec in job.specs for k in (spec.output_kms_key, spec.volume_kms_key) if k
-    )
     groups = (
         describe_security_groups(clients.ec2, group_ids) if Fact.SECURITY_GROUPS in needs else {}
     )
@@ -43,12 +41,30 @@ def load_evidence(clients: Clients, job: JobFacts, needs: frozenset[Fact]) -> Ev
         if Fact.S3_ENDPOINTS in needs
         else frozenset()
     )
-    keys = (
-        {ref: describe_key(clients.kms, ref, Fact.KEY_POLICIES in needs) for ref in key_refs}
-        if Fact.KEYS in needs
-        else {}
-    )
+    keys = load_keys(clients.kms, job, Fact.KEY_POLICIES in needs) if Fact.KEYS in needs else {}
     return Evidence(groups, subnets, endpoints, keys)
+
+
+def load_keys(kms: Any, job: JobFacts, with_policies: bool) -> dict[str, KeyFacts]:
+    """One DescribeKey per key, however many ways the job names it; a policy only for
+    the keys of model artifacts, the ones deploy accounts must decrypt with."""
+    output_refs = {s.output_kms_key for s in job.specs if s.output_kms_key}
+    volume_refs = {s.volume_kms_key for s in job.specs if s.volume_kms_key}
+    by_key: dict[str, KeyFacts] = {}
+    keys: dict[str, KeyFacts] = {}
+    for ref in sorted(output_refs) + sorted(volume_refs - output_refs):
+        identity = key_identity(ref)
+        if identity not in by_key:
+            by_key[identity] = describe_key(kms, ref, with_policies and ref in output_refs)
+        keys[ref] = replace(by_key[identity], reference=ref)
+    return keys
+
+
+def key_identity(reference: str) -> str:
+    """A key ARN and its key id name the same key (key ids are globally unique UUIDs)."""
+    if reference.startswith("arn:") and ":key/" in reference:
+        return reference.split(":key/", 1)[1]
+    return reference
 
 
 def describe_security_groups(ec2: Any, group_ids: list[str]) -> dict[str, SecurityGroup]:
