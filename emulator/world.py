@@ -25,6 +25,10 @@ SAMPLE_VPC = "vpc-0a1b2c3d4e5f67890"
 SAMPLE_SUBNETS = ("subnet-0aa11bb22cc33dd44", "subnet-0ee55ff66aa77bb88")
 SAMPLE_GOOD_GROUP = "sg-0c0ffee0c0ffee000"
 SAMPLE_BAD_GROUP = "sg-0badbadbadbadbad0"
+SAMPLE_WEB_GROUP = "sg-0e1e2e3e4e5e6e7e8"
+SAMPLE_IKE_RULE = "sgr-0123456789abcdef0"
+SAMPLE_ESP_RULE = "sgr-0fedcba9876543210"
+SAMPLE_SSH_RULE = "sgr-0aaaabbbbccccdddd"
 SAMPLE_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 SAMPLE_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{SAMPLE_KEY_ID}"
 SAMPLE_KEY_ALIAS = "alias/training-artifacts"
@@ -77,6 +81,7 @@ class World:
     subnet_ids: tuple[str, ...] = ()
     good_group: str = ""
     bad_group: str = ""
+    web_group: str = ""
     key_id: str = ""
     key_arn: str = ""
     topic_arn: str = ""
@@ -104,6 +109,8 @@ class World:
             **dict(zip(SAMPLE_SUBNETS, world.subnet_ids, strict=True)),
             SAMPLE_GOOD_GROUP: world.good_group,
             SAMPLE_BAD_GROUP: world.bad_group,
+            SAMPLE_WEB_GROUP: world.web_group,
+            **world._rule_ids(),
             # The ARN holds the id: replace the ARN first.
             SAMPLE_KEY_ARN: world.key_arn,
             SAMPLE_KEY_ID: world.key_id,
@@ -128,6 +135,9 @@ class World:
         )
         self.good_group = self._group("training-ipsec", ipsec=True)
         self.bad_group = self._group("training-no-ipsec", ipsec=False)
+        self.web_group = ec2.create_security_group(
+            GroupName="web-servers", Description="Web servers (not for training)", VpcId=self.vpc_id
+        )["GroupId"]
 
     def _group(self, name: str, *, ipsec: bool) -> str:
         ec2 = self.client("ec2")
@@ -135,12 +145,14 @@ class World:
             GroupName=name, Description=f"SageMaker training ({name})", VpcId=self.vpc_id
         )["GroupId"]
         if ipsec:
-            self_rules = [
+            rules = [
                 {"IpProtocol": "udp", "FromPort": 500, "ToPort": 500,
                  "UserIdGroupPairs": [{"GroupId": group}]},
                 {"IpProtocol": "50", "UserIdGroupPairs": [{"GroupId": group}]},
+                {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+                 "IpRanges": [{"CidrIp": "10.0.0.0/16", "Description": "SSH from the VPC"}]},
             ]  # fmt: skip
-            ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=self_rules)
+            ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=rules)
         else:
             ec2.authorize_security_group_ingress(
                 GroupId=group,
@@ -148,6 +160,31 @@ class World:
                                 "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}],
             )  # fmt: skip
         return str(group)
+
+    def _rule_ids(self) -> dict[str, str]:
+        """The samples' rule ids for the good group's IKE, ESP and SSH ingress rules."""
+        rules = self.client("ec2").describe_security_group_rules(
+            Filters=[{"Name": "group-id", "Values": [self.good_group]}]
+        )["SecurityGroupRules"]
+        by_protocol = {
+            r["IpProtocol"]: r["SecurityGroupRuleId"] for r in rules if not r["IsEgress"]
+        }
+        return {
+            SAMPLE_IKE_RULE: by_protocol["udp"],
+            SAMPLE_ESP_RULE: by_protocol["50"],
+            SAMPLE_SSH_RULE: by_protocol["tcp"],
+        }
+
+    def guard_group(self, group_id: str, **extra_tags: str) -> None:
+        """Tag a group as the job guard does for the groups of the jobs it evaluates."""
+        tags = {
+            "training-guard:guarded": "true",
+            "training-guard:self-traffic": "ipsec",
+            **extra_tags,
+        }
+        self.client("ec2").create_tags(
+            Resources=[group_id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+        )
 
     def _keys(self) -> None:
         kms = self.client("kms")

@@ -17,7 +17,7 @@ import pytest
 
 from emulator.extensions.sagemaker import set_training_job_status
 from emulator.world import ACCOUNT, REGION, World
-from support import SAMPLE_NAMES
+from support import JOB_SAMPLE_NAMES
 from tests.integration.conftest import Invoke
 
 SECRET = "do-not-log-me"
@@ -53,7 +53,7 @@ EXPECTED = {
 
 
 def test_every_sample_has_an_expectation() -> None:
-    assert sorted(EXPECTED) == SAMPLE_NAMES
+    assert sorted(EXPECTED) == JOB_SAMPLE_NAMES
 
 
 def prepare(world: World, sample: str) -> dict[str, Any]:
@@ -80,7 +80,7 @@ def status_of(resource: str) -> str:
     return str(job["HyperParameterTuningJobStatus"])
 
 
-@pytest.mark.parametrize("sample", SAMPLE_NAMES)
+@pytest.mark.parametrize("sample", JOB_SAMPLE_NAMES)
 def test_sample(
     sample: str,
     world: World,

@@ -8,13 +8,29 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode_str
 
-from training_guard.controls import JOB_CONTROLS
+from training_guard.controls import GROUP_CONTROLS, JOB_CONTROLS
 from training_guard.effects.loaders import FACT_PERMISSIONS
-from training_guard.permissions import REMEDIATION_PERMISSIONS, job_guard_permissions
+from training_guard.permissions import (
+    REMEDIATION_PERMISSIONS,
+    job_guard_permissions,
+    sg_guard_permissions,
+)
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
-# Describe* calls of EC2 support no resource-level permissions.
-UNSCOPABLE = {"ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcEndpoints"}
+# EC2's Describe* calls and SageMaker's List* calls support no resource-level permissions.
+UNSCOPABLE = {
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeVpcs",
+    "sagemaker:ListTrainingJobs",
+}
+MUTATING_EC2 = {
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress",
+}
+FUNCTIONS = {"JobGuardFunction": job_guard_permissions, "SgGuardFunction": sg_guard_permissions}
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +74,11 @@ def test_no_wildcards_and_resources_scoped(template: dict[str, Any]) -> None:
 
 def test_public_control_ids() -> None:
     # DESIGN.md's contract: dashboards and subscriptions filter on these ids.
+    assert [c.id for c in GROUP_CONTROLS] == [
+        "sg-no-public-ingress",
+        "sg-ipsec-self-rules",
+        "sg-efa-self-rules",
+    ]
     assert [c.id for c in JOB_CONTROLS] == [
         "inter-container-encryption",
         "vpc-config",

@@ -14,8 +14,8 @@ from training_guard.controls.network import efa_gaps, ipsec_gaps
 from training_guard.effects.aws import Clients
 from training_guard.effects.jobs import job_tags, stop_job
 from training_guard.effects.loaders import load_evidence
-from training_guard.effects.notify import Notifier
-from training_guard.effects.security_groups import add_self_rules
+from training_guard.effects.notify import Notifier, fingerprint
+from training_guard.effects.security_groups import add_self_rules, tag_groups
 from training_guard.events import (
     JOB_GUARD_EVENTS,
     CloudTrailApiCall,
@@ -26,6 +26,7 @@ from training_guard.events import (
     parse_event,
 )
 from training_guard.facts.evidence import Evidence
+from training_guard.facts.guarded import tags_to_write
 from training_guard.facts.jobs import (
     FactsError,
     JobFacts,
@@ -88,6 +89,7 @@ class JobGuard:
         target = self._target(job)
         evidence = load_evidence(self._clients, job, facts_needed(self._policy))
         findings = evaluate_job(job, evidence, self._policy)
+        self._mark_guarded(job, target, evidence)
         actions = self._act(job, target, findings, evidence)
         summary = Summary(target.arn, self._policy.mode.value, findings, actions)
         record_findings(findings)
@@ -102,7 +104,7 @@ class JobGuard:
         if findings:
             about = Subject(target.kind.label, target.name, job.account, job.region)
             notification = build_notification(summary, about, self._policy.exempt_tag_key)
-            if not self._notifier.notify_once(target.arn, summary, notification):
+            if not self._notifier.notify_once(target.arn, fingerprint(summary), notification):
                 logger.info("already notified of these controls", extra={"resource": target.arn})
         return summary
 
@@ -114,6 +116,14 @@ class JobGuard:
             tags = job_tags(self._clients.sagemaker, arn)
             return Target(JobKind.TUNING, name_from_arn(arn), arn, tags)
         return Target(job.kind, job.name, job.arn, dict(job.tags))
+
+    def _mark_guarded(self, job: JobFacts, target: Target, evidence: Evidence) -> None:
+        """Tag the job's groups so that sg_guard keeps them in order from now on."""
+        if self._policy.mode is GuardMode.NOTIFY or self._policy.is_exempt(target.tags):
+            return
+        wanted = tags_to_write(job, evidence.security_groups, self._policy.guard_tag_key)
+        if wanted:
+            tag_groups(self._clients.ec2, wanted)
 
     def _act(
         self, job: JobFacts, target: Target, findings: tuple[Finding, ...], evidence: Evidence

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from training_guard.controls import JOB_CONTROLS, Control, Remediation
+from training_guard.controls import GROUP_CONTROLS, JOB_CONTROLS, Control, Remediation
+from training_guard.effects.guarded import RUNNING_JOB_PERMISSIONS
 from training_guard.effects.jobs import STOP_PERMISSIONS, TAG_PERMISSIONS
 from training_guard.effects.loaders import FACT_PERMISSIONS
 from training_guard.effects.notify import (
@@ -16,12 +17,16 @@ from training_guard.effects.notify import (
     STATE_PERMISSIONS,
     TOPIC_KEY_PERMISSIONS,
 )
-from training_guard.effects.security_groups import REPAIR_PERMISSIONS
+from training_guard.effects.security_groups import (
+    REPAIR_PERMISSIONS,
+    REVOKE_PERMISSIONS,
+)
+from training_guard.effects.security_groups import TAG_PERMISSIONS as GROUP_TAG_PERMISSIONS
 
 REMEDIATION_PERMISSIONS: dict[Remediation, tuple[str, ...]] = {
     Remediation.STOP_JOB: STOP_PERMISSIONS,
     Remediation.ADD_RULES: REPAIR_PERMISSIONS,
-    Remediation.REVOKE_RULES: ("ec2:RevokeSecurityGroupIngress",),
+    Remediation.REVOKE_RULES: REVOKE_PERMISSIONS,
     Remediation.REPORT: (),
 }
 NOTIFY_PERMISSIONS = PUBLISH_PERMISSIONS + TOPIC_KEY_PERMISSIONS + STATE_PERMISSIONS
@@ -38,5 +43,21 @@ def control_permissions(controls: Iterable[Control]) -> frozenset[str]:
 
 
 def job_guard_permissions() -> frozenset[str]:
-    # ListTags reads the tags of the tuning job a child training job belongs to.
-    return control_permissions(JOB_CONTROLS) | set(TAG_PERMISSIONS) | set(NOTIFY_PERMISSIONS)
+    # ListTags reads the tags of the tuning job a child training job belongs to;
+    # CreateTags marks the job's groups as guarded.
+    return (
+        control_permissions(JOB_CONTROLS)
+        | set(TAG_PERMISSIONS)
+        | set(GROUP_TAG_PERMISSIONS)
+        | set(NOTIFY_PERMISSIONS)
+    )
+
+
+def sg_guard_permissions() -> frozenset[str]:
+    # The running-jobs scan decides groups no job guard has tagged, and tags them.
+    return (
+        control_permissions(GROUP_CONTROLS)
+        | set(RUNNING_JOB_PERMISSIONS)
+        | set(GROUP_TAG_PERMISSIONS)
+        | set(NOTIFY_PERMISSIONS)
+    )

@@ -2,9 +2,11 @@
 
 from training_guard.controls.registry import (
     CONTROLS_BY_ID,
+    GROUP_CONTROLS,
     JOB_CONTROLS,
     Control,
     Remediation,
+    evaluate_group,
     evaluate_job,
     facts_needed,
     remediation_of,
@@ -12,9 +14,11 @@ from training_guard.controls.registry import (
 
 __all__ = [
     "CONTROLS_BY_ID",
+    "GROUP_CONTROLS",
     "JOB_CONTROLS",
     "Control",
     "Remediation",
+    "evaluate_group",
     "evaluate_job",
     "facts_needed",
     "remediation_of",

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from training_guard.config import Policy
-from training_guard.controls import encryption, kms, network
+from training_guard.controls import encryption, kms, network, security_groups
+from training_guard.controls.security_groups import GroupFacts
 from training_guard.facts.evidence import Evidence, Fact
-from training_guard.facts.jobs import JobFacts, TrainingSpec
+from training_guard.facts.jobs import JobFacts
 from training_guard.model import Finding, Severity
 
-Check = Callable[[TrainingSpec, Evidence, Policy], Iterable[str]]
+# Job controls take (TrainingSpec, Evidence, Policy); group controls (GroupFacts, Policy).
+Check = Callable[..., Iterable[str]]
 
 
 class Remediation(StrEnum):
@@ -58,7 +60,16 @@ JOB_CONTROLS: tuple[Control, ...] = (
             encryption.network_isolation),
 )  # fmt: skip
 
-CONTROLS_BY_ID = {c.id: c for c in JOB_CONTROLS}
+GROUP_CONTROLS: tuple[Control, ...] = (
+    Control("sg-no-public-ingress", Severity.CRITICAL, Remediation.REVOKE_RULES,
+            security_groups.sg_no_public_ingress, frozenset({Fact.SECURITY_GROUPS})),
+    Control("sg-ipsec-self-rules", Severity.MEDIUM, Remediation.ADD_RULES,
+            security_groups.sg_ipsec_self_rules, frozenset({Fact.SECURITY_GROUPS, Fact.VPCS})),
+    Control("sg-efa-self-rules", Severity.MEDIUM, Remediation.ADD_RULES,
+            security_groups.sg_efa_self_rules, frozenset({Fact.SECURITY_GROUPS})),
+)  # fmt: skip
+
+CONTROLS_BY_ID = {c.id: c for c in JOB_CONTROLS + GROUP_CONTROLS}
 
 
 def evaluate_job(job: JobFacts, evidence: Evidence, policy: Policy) -> tuple[Finding, ...]:
@@ -71,6 +82,14 @@ def evaluate_job(job: JobFacts, evidence: Evidence, policy: Policy) -> tuple[Fin
                 text = f"Definition {spec.label}: {message}" if label_specs else message
                 findings[Finding(control.id, control.severity, text)] = None
     return tuple(findings)
+
+
+def evaluate_group(facts: GroupFacts, policy: Policy) -> tuple[Finding, ...]:
+    return tuple(
+        Finding(control.id, control.severity, message)
+        for control in GROUP_CONTROLS
+        for message in control.check(facts, policy)
+    )
 
 
 def remediation_of(finding: Finding) -> Remediation:

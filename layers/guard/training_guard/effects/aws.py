@@ -29,6 +29,7 @@ class Clients:
     kms: Any
     sns: Any
     dynamodb: Any
+    sts: Any
 
     @classmethod
     def create(
@@ -48,6 +49,7 @@ class Clients:
             kms=client("kms"),
             sns=client("sns"),
             dynamodb=client("dynamodb"),
+            sts=client("sts"),
         )
 
 
@@ -61,3 +63,17 @@ def error_message(error: ClientError) -> str:
 
 def is_access_denied(error: ClientError) -> bool:
     return error_code(error) in ACCESS_DENIED_CODES
+
+
+def caller_role(sts: Any) -> str:
+    """The role this code runs as (sts:GetCallerIdentity needs no permission)."""
+    return role_arn(str(sts.get_caller_identity()["Arn"]))
+
+
+def role_arn(arn: str) -> str:
+    """The IAM role behind an assumed-role session ARN; any other ARN as it is."""
+    # arn:aws:sts::123456789012:assumed-role/Role/session -> arn:aws:iam::123456789012:role/Role
+    if ":assumed-role/" in arn:
+        prefix, rest = arn.split(":assumed-role/", 1)
+        return f"{prefix.replace(':sts:', ':iam:')}:role/{rest.split('/', 1)[0]}"
+    return arn

@@ -24,6 +24,7 @@ FACT_PERMISSIONS: dict[Fact, tuple[str, ...]] = {
     Fact.SECURITY_GROUPS: ("ec2:DescribeSecurityGroups",),
     Fact.SUBNETS: ("ec2:DescribeSubnets",),
     Fact.S3_ENDPOINTS: ("ec2:DescribeVpcEndpoints",),
+    Fact.VPCS: ("ec2:DescribeVpcs",),
     Fact.KEYS: ("kms:DescribeKey",),
     Fact.KEY_POLICIES: ("kms:GetKeyPolicy",),
 }

@@ -20,9 +20,10 @@ STATE_PERMISSIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
 REMEMBER_SECONDS = 30 * 24 * 3600
 
 
-def fingerprint(summary: Summary) -> str:
-    """The same controls on the same resource are the same news, whatever event told us."""
-    controls = ",".join(sorted({f.control for f in summary.findings}))
+def fingerprint(summary: Summary, *context: str) -> str:
+    """What makes two notifications of one resource the same news: its controls, and
+    whatever context the caller adds (the security-group guard adds the change's id)."""
+    controls = ",".join([*sorted({f.control for f in summary.findings}), *context])
     return hashlib.sha256(controls.encode()).hexdigest()[:32]
 
 
@@ -33,13 +34,12 @@ class Notifier:
         self._dynamodb = dynamodb
         self._table = table_name
 
-    def notify_once(self, resource: str, summary: Summary, notification: Notification) -> bool:
-        """Publish unless this resource was already reported with these controls.
+    def notify_once(self, resource: str, marker: str, notification: Notification) -> bool:
+        """Publish unless this resource was already reported with this fingerprint.
 
         The claim is written first so that concurrent events cannot both publish; a
         failed publish releases it, so the retried event publishes again.
         """
-        marker = fingerprint(summary)
         if not self._claim(resource, marker):
             return False
         try:

@@ -3,17 +3,20 @@ is already there (InvalidPermission.Duplicate) counts as added."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from training_guard.controls.network import Gap
 from training_guard.effects.aws import error_code, error_message, is_access_denied
-from training_guard.facts.network import Direction, Traffic
+from training_guard.facts.network import Direction, Rule, Traffic
+from training_guard.facts.sg_events import describe_rule
 from training_guard.model import Action, ActionKind
 
 REPAIR_PERMISSIONS = ("ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress")
+REVOKE_PERMISSIONS = ("ec2:RevokeSecurityGroupIngress",)
+TAG_PERMISSIONS = ("ec2:CreateTags",)
 RULE_DESCRIPTION = "training-guard: instance-to-instance traffic of SageMaker training"
 
 
@@ -65,3 +68,56 @@ def _authorize(ec2: Any, direction: Direction, group_id: str, traffic: Sequence[
             return
         for single in traffic:
             _authorize(ec2, direction, group_id, [single])
+
+
+def revoke_public_ingress(ec2: Any, group_id: str, rules: Sequence[Rule]) -> Action:
+    """Revoke only the 0.0.0.0/0 and ::/0 ranges; other peers of the same rule stay.
+
+    Idempotent: InvalidPermission.NotFound means the range is already gone.
+    """
+    revoked: list[str] = []
+    for rule in rules:
+        permission = public_permission(rule)
+        try:
+            ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=[permission])
+        except ClientError as e:
+            if is_access_denied(e):
+                return Action(
+                    ActionKind.FAILED,
+                    f"Could not revoke public ingress on {group_id}: {error_code(e)} "
+                    f"({error_message(e)}). Grant the guard ec2:RevokeSecurityGroupIngress on it.",
+                )
+            if error_code(e) != "InvalidPermission.NotFound":
+                raise
+        revoked.append(
+            describe_rule(
+                Rule(rule.protocol, rule.from_port, rule.to_port, cidrs=rule.public_cidrs)
+            )
+        )
+    return Action(
+        ActionKind.REVOKED, f"Revoked public ingress on {group_id}: {'; '.join(revoked)}."
+    )
+
+
+def public_permission(rule: Rule) -> dict[str, Any]:
+    permission: dict[str, Any] = {"IpProtocol": rule.protocol}
+    if rule.from_port is not None:
+        permission["FromPort"] = rule.from_port
+        permission["ToPort"] = rule.to_port if rule.to_port is not None else rule.from_port
+    v4 = [{"CidrIp": c} for c in rule.public_cidrs if ":" not in c]
+    v6 = [{"CidrIpv6": c} for c in rule.public_cidrs if ":" in c]
+    if v4:
+        permission["IpRanges"] = v4
+    if v6:
+        permission["Ipv6Ranges"] = v6
+    return permission
+
+
+def tag_groups(ec2: Any, tags_by_group: Mapping[str, Mapping[str, str]]) -> None:
+    """Write the guard's tags, one call per distinct tag set."""
+    groups_by_tags: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for group_id, tags in tags_by_group.items():
+        groups_by_tags.setdefault(tuple(sorted(tags.items())), []).append(group_id)
+    for tag_set, group_ids in groups_by_tags.items():
+        tags_param = [{"Key": k, "Value": v} for k, v in tag_set]
+        ec2.create_tags(Resources=sorted(group_ids), Tags=tags_param)

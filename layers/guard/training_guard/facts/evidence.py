@@ -16,6 +16,7 @@ class Fact(StrEnum):
     SECURITY_GROUPS = "security-groups"
     SUBNETS = "subnets"
     S3_ENDPOINTS = "s3-endpoints"
+    VPCS = "vpcs"
     KEYS = "keys"
     KEY_POLICIES = "key-policies"
 

@@ -1,0 +1,32 @@
+"""sg_guard: keep guarded training security groups correct after every change
+(DESIGN.md). A thin adapter over SgGuard."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from training_guard.config import Policy, required
+from training_guard.effects.aws import Clients, caller_role
+from training_guard.effects.notify import Notifier
+from training_guard.observability import logger, metrics, tracer
+from training_guard.sg_guard import SgGuard
+
+
+@cache
+def sg_guard() -> SgGuard:
+    clients = Clients.create()
+    notifier = Notifier(
+        clients.sns, required("NOTIFY_TOPIC_ARN"), clients.dynamodb, required("STATE_TABLE_NAME")
+    )
+    return SgGuard(clients, Policy.from_environment(), notifier, caller_role(clients.sts))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return sg_guard().handle(event).to_dict()

@@ -1,0 +1,81 @@
+"""Controls on one guarded security group, judged by its rules as EC2 returns them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from training_guard.config import Policy
+from training_guard.controls.network import Gap, missing_self_traffic
+from training_guard.facts.guarded import Guard, SelfTraffic
+from training_guard.facts.network import ALL_TRAFFIC, IPSEC_TRAFFIC, Rule, SecurityGroup
+from training_guard.facts.sg_events import describe_rule
+
+
+@dataclass(frozen=True)
+class GroupFacts:
+    group: SecurityGroup
+    guard: Guard
+    peers: tuple[SecurityGroup, ...] = ()
+    vpc_cidrs: tuple[str, ...] = ()
+
+    @property
+    def job_groups(self) -> list[SecurityGroup]:
+        return [self.group, *self.peers]
+
+
+def public_ingress(group: SecurityGroup) -> list[Rule]:
+    return [rule for rule in group.ingress if rule.public_cidrs]
+
+
+def ipsec_gaps(facts: GroupFacts) -> list[Gap]:
+    if facts.guard.self_traffic < SelfTraffic.IPSEC:
+        return []
+    # CIDR peers count when they hold the whole VPC, and so every subnet a job may use.
+    return missing_self_traffic(
+        facts.job_groups, facts.vpc_cidrs, IPSEC_TRAFFIC, cidr_peers_count=True
+    )
+
+
+def efa_gaps(facts: GroupFacts) -> list[Gap]:
+    if facts.guard.self_traffic < SelfTraffic.IPSEC_EFA:
+        return []
+    return missing_self_traffic(facts.job_groups, (), (ALL_TRAFFIC,), cidr_peers_count=False)
+
+
+def sg_no_public_ingress(facts: GroupFacts, _: Policy) -> Iterator[str]:
+    rules = public_ingress(facts.group)
+    if rules:
+        listing = "; ".join(
+            describe_rule(Rule(r.protocol, r.from_port, r.to_port, cidrs=r.public_cidrs))
+            for r in rules
+        )
+        yield (
+            f"{facts.group.id} ({facts.guard.reason}) admits traffic from the whole internet: "
+            f"{listing}. Training instances must not be reachable from outside; those "
+            "ranges are revoked, every other rule stays."
+        )
+
+
+def sg_ipsec_self_rules(facts: GroupFacts, _: Policy) -> Iterator[str]:
+    gaps = ipsec_gaps(facts)
+    if gaps:
+        yield (
+            f"{facts.group.id} ({facts.guard.reason}) no longer allows "
+            f"{_describe(gaps)} between the instances of its training jobs, so encrypted "
+            f"inter-container traffic (IPsec) cannot flow. Self-referencing rules restore it."
+        )
+
+
+def sg_efa_self_rules(facts: GroupFacts, _: Policy) -> Iterator[str]:
+    gaps = efa_gaps(facts)
+    if gaps:
+        yield (
+            f"{facts.group.id} ({facts.guard.reason}) serves EFA instances but lacks "
+            f"{_describe(gaps)} from and to itself; EFA traffic cannot flow. All-traffic "
+            "self-referencing rules restore it."
+        )
+
+
+def _describe(gaps: list[Gap]) -> str:
+    return ", ".join(f"{traffic.name} {direction.value}" for direction, traffic in gaps)

@@ -1,0 +1,102 @@
+"""Why a security group is guarded, and what its training jobs need of it.
+
+A group is guarded when it carries GUARD_TAG_KEY=true or when a running training job
+uses it. The job guard tags the groups of every job it evaluates, with two more tags
+that carry what the security-group guard cannot see from the group alone: the other
+groups the job's instances also have, and whether the job needs IPsec or EFA traffic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+
+from training_guard.facts.jobs import JobFacts
+from training_guard.facts.network import SecurityGroup
+
+PEER_GROUPS_TAG = "training-guard:peer-groups"
+SELF_TRAFFIC_TAG = "training-guard:self-traffic"
+
+
+class SelfTraffic(IntEnum):
+    """What the job's instances send each other through the group; ordered by what it needs."""
+
+    NONE = 0
+    IPSEC = 1
+    IPSEC_EFA = 2
+
+    @property
+    def tag_value(self) -> str:
+        return {0: "none", 1: "ipsec", 2: "ipsec+efa"}[self.value]
+
+    @classmethod
+    def from_tag(cls, value: str | None) -> SelfTraffic:
+        # A group tagged by hand carries no traffic tag: DESIGN.md asks IPsec self rules
+        # of every guarded group.
+        return {"none": cls.NONE, "ipsec+efa": cls.IPSEC_EFA}.get((value or "").strip(), cls.IPSEC)
+
+
+@dataclass(frozen=True)
+class Guard:
+    reason: str
+    peers: frozenset[str] = frozenset()
+    self_traffic: SelfTraffic = SelfTraffic.IPSEC
+
+    def merge(self, other: Guard) -> Guard:
+        # Instances of either job must be served: keep only the peers both jobs have,
+        # and the more demanding traffic.
+        return Guard(
+            self.reason, self.peers & other.peers, max(self.self_traffic, other.self_traffic)
+        )
+
+    def tags(self, guard_tag_key: str) -> dict[str, str]:
+        tags = {guard_tag_key: "true", SELF_TRAFFIC_TAG: self.self_traffic.tag_value}
+        if self.peers:
+            tags[PEER_GROUPS_TAG] = " ".join(sorted(self.peers))
+        return tags
+
+
+def guard_from_tags(tags: Mapping[str, str], guard_tag_key: str) -> Guard | None:
+    if tags.get(guard_tag_key, "").strip().lower() != "true":
+        return None
+    return Guard(
+        f"tagged {guard_tag_key}=true",
+        frozenset(tags.get(PEER_GROUPS_TAG, "").split()),
+        SelfTraffic.from_tag(tags.get(SELF_TRAFFIC_TAG)),
+    )
+
+
+def guard_from_jobs(group_id: str, jobs: Iterable[JobFacts]) -> Guard | None:
+    """How the jobs that run in `group_id` use it; None when none does."""
+    guard: Guard | None = None
+    for job in jobs:
+        for spec in job.specs:
+            if group_id not in spec.security_groups:
+                continue
+            traffic = SelfTraffic.NONE
+            if spec.is_distributed:
+                traffic = SelfTraffic.IPSEC_EFA if spec.uses_efa else SelfTraffic.IPSEC
+            found = Guard(
+                f"used by {job.kind.label} {job.name}",
+                frozenset(spec.security_groups) - {group_id},
+                traffic,
+            )
+            guard = found if guard is None else guard.merge(found)
+    return guard
+
+
+def tags_to_write(
+    job: JobFacts, groups: Mapping[str, SecurityGroup], guard_tag_key: str
+) -> dict[str, dict[str, str]]:
+    """The guard tags each existing group of `job` should carry and does not yet."""
+    wanted: dict[str, dict[str, str]] = {}
+    for group in groups.values():
+        found = guard_from_jobs(group.id, [job])
+        if found is None:
+            continue
+        existing = guard_from_tags(group.tags, guard_tag_key)
+        tags = (existing.merge(found) if existing else found).tags(guard_tag_key)
+        if any(group.tags.get(k) != v for k, v in tags.items()):
+            wanted[group.id] = tags
+    return wanted

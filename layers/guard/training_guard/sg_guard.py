@@ -1,0 +1,187 @@
+"""The security-group guard: after any change to a guarded group, put it back in order.
+
+The event only says which group changed; the group is judged by its rules as EC2
+returns them now. The guard's own repairs come back as events and must end in a
+no-op: they are recognised by the caller identity, and still judged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from training_guard.config import GuardMode, Policy
+from training_guard.controls import Remediation, evaluate_group, remediation_of
+from training_guard.controls.security_groups import GroupFacts, efa_gaps, ipsec_gaps, public_ingress
+from training_guard.effects.aws import Clients, role_arn
+from training_guard.effects.guarded import RunningJobs, decide_guard, find_group, vpc_cidrs
+from training_guard.effects.loaders import describe_security_groups
+from training_guard.effects.notify import Notifier, fingerprint
+from training_guard.effects.security_groups import add_self_rules, revoke_public_ingress, tag_groups
+from training_guard.events import CloudTrailApiCall, InvalidEventError, event_id, parse_event
+from training_guard.facts.guarded import Guard, guard_from_tags
+from training_guard.facts.jobs import FactsError
+from training_guard.facts.network import SecurityGroup
+from training_guard.facts.sg_events import (
+    SECURITY_GROUP_CALLS,
+    SecurityGroupChange,
+    security_group_change,
+)
+from training_guard.model import Action, ActionKind, Finding, Summary
+from training_guard.notification import Subject, build_notification
+from training_guard.observability import logger, record_findings, record_rejected_event
+
+SG_GUARD_EVENTS = {"AWS API Call via CloudTrail": CloudTrailApiCall}
+
+
+class SgGuard:
+    def __init__(
+        self, clients: Clients, policy: Policy, notifier: Notifier, own_role: str | None = None
+    ) -> None:
+        self._clients = clients
+        self._policy = policy
+        self._notifier = notifier
+        self._own_role = own_role
+        self._running = RunningJobs(clients.sagemaker)
+
+    def handle(self, raw_event: Any) -> Summary:
+        try:
+            event = parse_event(raw_event, SG_GUARD_EVENTS)
+            if not isinstance(event, CloudTrailApiCall):
+                raise InvalidEventError(f"no security-group guard rule for {type(event).__name__}")
+            change = self._change(event)
+        except (InvalidEventError, FactsError) as e:
+            return self._reject(raw_event, str(e))
+        if isinstance(change, str):
+            return self._skip(None, change)
+        own = self._is_own(event.detail.user_identity)
+        return self.guard(change, event, own)
+
+    def guard(self, change: SecurityGroupChange, event: CloudTrailApiCall, own: bool) -> Summary:
+        group = find_group(self._clients.ec2, change.group_id, change.group_name)
+        if group is None:
+            return self._skip(
+                None, f"{change.group_ref} no longer exists (or its name is ambiguous)."
+            )
+        resource = group_arn(group.id, event.region, event.account)
+        guard = decide_guard(group, self._policy.guard_tag_key, self._running)
+        if guard is None:
+            return self._skip(
+                resource,
+                f"{group.id} is not guarded: not tagged {self._policy.guard_tag_key}=true "
+                "and used by no running training job. Left alone.",
+            )
+        facts = self._facts(group, guard)
+        findings = evaluate_group(facts, self._policy)
+        actions = self._act(facts, findings)
+        summary = Summary(resource, self._policy.mode.value, findings, actions)
+        record_findings(findings)
+        logger.info(
+            "security group evaluated",
+            extra={
+                "resource": resource,
+                "change": change.event_name,
+                "own_change": own,
+                "controls": sorted({f.control for f in findings}),
+                "actions": [a.action.value for a in actions],
+            },
+        )
+        if findings:
+            self._notify(summary, group, event, change)
+        return summary
+
+    def _change(self, event: CloudTrailApiCall) -> SecurityGroupChange | str:
+        record = event.detail
+        if (
+            record.event_source != "ec2.amazonaws.com"
+            or record.event_name not in SECURITY_GROUP_CALLS
+        ):
+            raise InvalidEventError(
+                f"CloudTrail event {record.event_source} {record.event_name} is not a "
+                f"security-group change ({', '.join(SECURITY_GROUP_CALLS)})"
+            )
+        if record.error_code:
+            return f"{record.event_name} failed with {record.error_code}: nothing changed."
+        return security_group_change(
+            record.event_name, record.request_parameters, record.response_elements
+        )
+
+    def _facts(self, group: SecurityGroup, guard: Guard) -> GroupFacts:
+        peers = (
+            describe_security_groups(self._clients.ec2, sorted(guard.peers)) if guard.peers else {}
+        )
+        groups = [group, *peers.values()]
+        # The VPC's CIDRs matter only where a rule names a private range.
+        private_cidr = any(
+            not rule.public_cidrs and rule.cidrs for g in groups for rule in g.ingress + g.egress
+        )
+        cidrs = vpc_cidrs(self._clients.ec2, group.vpc_id) if private_cidr else ()
+        return GroupFacts(group, guard, tuple(peers.values()), cidrs)
+
+    def _act(self, facts: GroupFacts, findings: tuple[Finding, ...]) -> tuple[Action, ...]:
+        remediations = {remediation_of(f) for f in findings}
+        group = facts.group
+        if not remediations:
+            return ()
+        if self._policy.is_exempt(group.tags):
+            return (
+                Action(
+                    ActionKind.SKIPPED,
+                    f"{group.id} is tagged {self._policy.exempt_tag_key}=true: "
+                    "reported, not touched.",
+                ),
+            )
+        if self._policy.mode is GuardMode.NOTIFY:
+            would = " and ".join(r.value for r in sorted(remediations))
+            return (Action(ActionKind.SKIPPED, f"notify mode: would {would}."),)
+        actions: list[Action] = []
+        if guard_from_tags(group.tags, self._policy.guard_tag_key) is None:
+            # Guarded because a running job uses it: tag it, so the next change is
+            # decided with one call, and so the guard's IAM policy lets it repair.
+            tag_groups(self._clients.ec2, {group.id: facts.guard.tags(self._policy.guard_tag_key)})
+        if Remediation.REVOKE_RULES in remediations:
+            actions.append(
+                revoke_public_ingress(self._clients.ec2, group.id, public_ingress(group))
+            )
+        gaps = ipsec_gaps(facts) + efa_gaps(facts)
+        if gaps:
+            actions.append(add_self_rules(self._clients.ec2, group.id, gaps))
+        return tuple(actions)
+
+    def _notify(
+        self,
+        summary: Summary,
+        group: SecurityGroup,
+        event: CloudTrailApiCall,
+        change: SecurityGroupChange,
+    ) -> None:
+        about = Subject("security group", group.id, event.account, event.region)
+        notification = build_notification(summary, about, self._policy.exempt_tag_key)
+        marker = fingerprint(summary, event.detail.event_id or event.id)
+        self._notifier.notify_once(summary.resource or group.id, marker, notification)
+
+    def _is_own(self, identity: dict[str, Any]) -> bool:
+        return self._own_role is not None and principal_role(identity) == self._own_role
+
+    def _skip(self, resource: str | None, reason: str) -> Summary:
+        logger.info("event ignored", extra={"resource": resource, "reason": reason})
+        return Summary(resource, self._policy.mode.value, (), (Action(ActionKind.SKIPPED, reason),))
+
+    def _reject(self, raw_event: Any, reason: str) -> Summary:
+        logger.error("event rejected", extra={"event_id": event_id(raw_event), "reason": reason})
+        record_rejected_event()
+        return Summary(
+            None,
+            self._policy.mode.value,
+            (),
+            (Action(ActionKind.FAILED, f"Rejected event: {reason}"),),
+        )
+
+
+def group_arn(group_id: str, region: str, account: str) -> str:
+    return f"arn:aws:ec2:{region}:{account}:security-group/{group_id}"
+
+
+def principal_role(identity: dict[str, Any]) -> str | None:
+    """The role (or user) ARN behind a CloudTrail userIdentity or an STS caller ARN."""
+    issuer = identity.get("sessionContext", {}).get("sessionIssuer", {}).get("arn")
+    return role_arn(str(issuer or identity.get("arn") or "")) or None
