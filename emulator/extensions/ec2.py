@@ -1,10 +1,15 @@
-"""EC2: rules for protocols without ports.
+"""EC2: rules for protocols without ports, and rules rewritten by number.
 
 AWS: an IpPermission for a protocol other than TCP, UDP, ICMP or ICMPv6 (such as
 50, ESP, which IPsec needs) takes no FromPort/ToPort; the rule covers the whole
 protocol and DescribeSecurityGroups returns it without ports.
 moto 5.2: `SecurityGroupRule.__init__` calls int(None) on the missing ports and the
 request fails with a 500.
+
+AWS: ModifySecurityGroupRules accepts a protocol by number ("6") as every rule
+call does, and the rule is then the same as one written "tcp".
+moto 5.2: stores "6" as given, so a later revoke of that rule by number or by name
+finds nothing to revoke.
 """
 
 from __future__ import annotations
@@ -13,10 +18,30 @@ from typing import Any
 
 from moto.ec2.models import security_groups
 
+_PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
+
 _PORTED_PROTOCOLS = {"tcp", "udp", "icmp", "icmpv6", "6", "17", "1", "58", "-1", "all"}
 
 
 def install() -> None:
+    _accept_portless_protocols()
+    _normalise_modified_protocols()
+
+
+def _normalise_modified_protocols() -> None:
+    backend = security_groups.SecurityGroupBackend
+    original = backend.modify_security_group_rules
+
+    def modify(self: Any, group_id: str, rules: dict[str, dict[str, Any]]) -> None:
+        for rule in rules.values():
+            protocol = str(rule.get("IpProtocol", ""))
+            rule["IpProtocol"] = _PROTOCOL_NAMES.get(protocol, rule.get("IpProtocol"))
+        original(self, group_id, rules)
+
+    backend.modify_security_group_rules = modify  # type: ignore[method-assign]
+
+
+def _accept_portless_protocols() -> None:
     original = security_groups.SecurityGroupRule.__init__
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:

@@ -15,6 +15,7 @@ from emulator import Emulator
 from emulator.lambda_context import LambdaContext
 from emulator.world import World
 from functions.job_guard import app
+from functions.sg_guard import app as sg_app
 from training_guard.observability import logger
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
@@ -43,8 +44,10 @@ def world(
     monkeypatch.setenv("NOTIFY_TOPIC_ARN", built.topic_arn)
     monkeypatch.setenv("STATE_TABLE_NAME", built.table_name)
     app.job_guard.cache_clear()
+    sg_app.sg_guard.cache_clear()
     yield built
     app.job_guard.cache_clear()
+    sg_app.sg_guard.cache_clear()
 
 
 @pytest.fixture
@@ -58,6 +61,16 @@ def invoke(world: World) -> Invoke:
 
 
 @pytest.fixture
+def invoke_sg(world: World) -> Invoke:
+    """Call the real sg_guard Lambda handler."""
+
+    def call(event: dict[str, Any]) -> dict[str, Any]:
+        return sg_app.lambda_handler(event, LambdaContext(function_name="sg-guard"))  # type: ignore[no-any-return]
+
+    return call
+
+
+@pytest.fixture
 def configure(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     """Set the handler's environment variables; the next invocation reads them afresh."""
 
@@ -65,6 +78,7 @@ def configure(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
         for name, value in variables.items():
             monkeypatch.setenv(name, value)
         app.job_guard.cache_clear()
+        sg_app.sg_guard.cache_clear()
 
     return set_variables
 

@@ -77,9 +77,9 @@ def revoke_public_ingress(ec2: Any, group_id: str, rules: Sequence[Rule]) -> Act
     """
     revoked: list[str] = []
     for rule in rules:
-        permission = public_permission(rule)
+        public = Rule(rule.protocol, rule.from_port, rule.to_port, cidrs=rule.public_cidrs)
         try:
-            ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=[permission])
+            ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=[permission(public)])
         except ClientError as e:
             if is_access_denied(e):
                 return Action(
@@ -89,28 +89,28 @@ def revoke_public_ingress(ec2: Any, group_id: str, rules: Sequence[Rule]) -> Act
                 )
             if error_code(e) != "InvalidPermission.NotFound":
                 raise
-        revoked.append(
-            describe_rule(
-                Rule(rule.protocol, rule.from_port, rule.to_port, cidrs=rule.public_cidrs)
-            )
-        )
+            continue  # already gone: someone, or an earlier delivery of this event, revoked it
+        revoked.append(describe_rule(public))
+    if not revoked:
+        return Action(ActionKind.SKIPPED, f"Public ingress on {group_id} was already revoked.")
     return Action(
         ActionKind.REVOKED, f"Revoked public ingress on {group_id}: {'; '.join(revoked)}."
     )
 
 
-def public_permission(rule: Rule) -> dict[str, Any]:
-    permission: dict[str, Any] = {"IpProtocol": rule.protocol}
+def permission(rule: Rule) -> dict[str, Any]:
+    """A rule as the IpPermissions item EC2's Authorize and Revoke calls take."""
+    item: dict[str, Any] = {"IpProtocol": rule.protocol}
     if rule.from_port is not None:
-        permission["FromPort"] = rule.from_port
-        permission["ToPort"] = rule.to_port if rule.to_port is not None else rule.from_port
-    v4 = [{"CidrIp": c} for c in rule.public_cidrs if ":" not in c]
-    v6 = [{"CidrIpv6": c} for c in rule.public_cidrs if ":" in c]
-    if v4:
-        permission["IpRanges"] = v4
-    if v6:
-        permission["Ipv6Ranges"] = v6
-    return permission
+        item["FromPort"] = rule.from_port
+        item["ToPort"] = rule.to_port if rule.to_port is not None else rule.from_port
+    if rule.peer_groups:
+        item["UserIdGroupPairs"] = [{"GroupId": g} for g in sorted(rule.peer_groups)]
+    if v4 := [{"CidrIp": c} for c in rule.cidrs if ":" not in c]:
+        item["IpRanges"] = v4
+    if v6 := [{"CidrIpv6": c} for c in rule.cidrs if ":" in c]:
+        item["Ipv6Ranges"] = v6
+    return item
 
 
 def tag_groups(ec2: Any, tags_by_group: Mapping[str, Mapping[str, str]]) -> None:

@@ -1,0 +1,231 @@
+"""sg_guard end to end: every EC2 sample against the emulator, rules read back after
+each repair, and the guard's own changes fed back until nothing changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+
+from emulator.world import World
+from support import SG_SAMPLE_NAMES
+from tests.integration.conftest import Invoke
+from tests.integration.ec2_changes import (
+    apply_change,
+    cloudtrail_event,
+    ingress_cidr_rules,
+    public_ingress,
+    self_rules,
+)
+from training_guard.config import Policy
+from training_guard.effects.aws import Clients, caller_role
+from training_guard.effects.notify import Notifier
+from training_guard.facts.network import Direction
+from training_guard.facts.sg_events import SECURITY_GROUP_CALLS
+from training_guard.sg_guard import SgGuard
+
+IPSEC = {("udp", 500), ("50", None)}
+SSH_FROM_VPC = ("tcp", 22, "10.0.0.0/16")
+
+
+@dataclass(frozen=True)
+class Expected:
+    controls: tuple[str, ...]
+    actions: tuple[str, ...]
+
+
+EXPECTED = {
+    "cloudtrail-ec2-authorize-ingress-public-nested": Expected(("sg-no-public-ingress",), ("revoked",)),
+    "cloudtrail-ec2-authorize-ingress-public-legacy": Expected(("sg-no-public-ingress",), ("revoked",)),
+    "cloudtrail-ec2-authorize-ingress-ipv6-string-ports": Expected(("sg-no-public-ingress",), ("revoked",)),
+    "cloudtrail-ec2-modify-rules-public": Expected(("sg-no-public-ingress",), ("revoked",)),
+    "cloudtrail-ec2-revoke-ingress-ipsec-nested": Expected(("sg-ipsec-self-rules",), ("repaired",)),
+    "cloudtrail-ec2-revoke-ingress-rule-ids": Expected(("sg-ipsec-self-rules",), ("repaired",)),
+    "cloudtrail-ec2-revoke-egress-nested": Expected(("sg-ipsec-self-rules",), ("repaired",)),
+    "cloudtrail-ec2-authorize-egress-nested": Expected((), ()),
+    "cloudtrail-ec2-create-security-group": Expected((), ("skipped",)),
+    "cloudtrail-ec2-authorize-ingress-unguarded": Expected((), ("skipped",)),
+    "cloudtrail-ec2-authorize-ingress-failed": Expected((), ("skipped",)),
+}  # fmt: skip
+
+
+def test_every_sample_has_an_expectation() -> None:
+    assert sorted(EXPECTED) == SG_SAMPLE_NAMES
+
+
+def prepare(world: World, sample: str) -> dict[str, Any]:
+    world.guard_group(world.good_group)  # as the job guard does for its jobs' groups
+    event = world.event(sample)
+    if sample == "cloudtrail-ec2-create-security-group":
+        created = world.client("ec2").create_security_group(
+            GroupName="training-sg-new", Description="new", VpcId=world.vpc_id
+        )["GroupId"]
+        event["detail"]["responseElements"]["groupId"] = created
+    apply_change(world, event)
+    return event
+
+
+@pytest.mark.parametrize("sample", SG_SAMPLE_NAMES)
+def test_sample(sample: str, world: World, invoke_sg: Invoke) -> None:
+    expected = EXPECTED[sample]
+    summary = invoke_sg(prepare(world, sample))
+    assert tuple(f["control"] for f in summary["findings"]) == expected.controls
+    assert tuple(a["action"] for a in summary["actions"]) == expected.actions
+
+    # Read back: what the guard must restore is there, what it must never touch stays.
+    assert public_ingress(world, world.good_group) == []
+    assert self_rules(world, world.good_group, Direction.INGRESS) == IPSEC
+    if sample != "cloudtrail-ec2-modify-rules-public":  # that change rewrote the SSH rule
+        assert SSH_FROM_VPC in ingress_cidr_rules(world, world.good_group)
+    if sample == "cloudtrail-ec2-authorize-ingress-public-nested":
+        assert ("tcp", 443, "10.0.0.0/16") in ingress_cidr_rules(world, world.good_group)
+    if sample == "cloudtrail-ec2-revoke-egress-nested":
+        assert self_rules(world, world.good_group, Direction.EGRESS) == IPSEC
+
+    notifications = world.notifications()
+    assert len(notifications) == int(bool(expected.controls))
+    for envelope in notifications:
+        document = json.loads(envelope["Message"])
+        assert document["kind"] == "security group"
+        assert document["resource"].endswith(f":security-group/{world.good_group}")
+        assert json.loads(envelope["MessageAttributes"]["control"]["Value"]) == list(
+            expected.controls
+        )
+
+
+def test_an_unguarded_group_is_never_touched(world: World, invoke_sg: Invoke) -> None:
+    event = world.event("cloudtrail-ec2-authorize-ingress-unguarded")
+    apply_change(world, event)
+    summary = invoke_sg(event)
+    assert summary["actions"][0]["detail"].startswith(f"{world.web_group} is not guarded")
+    assert public_ingress(world, world.web_group) == [("tcp", 22, "0.0.0.0/0")]
+    assert world.notifications() == []
+
+
+def test_a_group_used_by_a_running_job_is_guarded_and_tagged(
+    world: World, invoke_sg: Invoke
+) -> None:
+    world.create_job_for(world.event("cloudtrail-create-training-job-compliant"))  # untagged group
+    event = world.event("cloudtrail-ec2-authorize-ingress-public-legacy")
+    apply_change(world, event)
+    summary = invoke_sg(event)
+    assert "used by training job fraud-model-compliant" in summary["findings"][0]["message"]
+    assert public_ingress(world, world.good_group) == []
+    tags = world.client("ec2").describe_security_groups(GroupIds=[world.good_group])[
+        "SecurityGroups"
+    ][0]["Tags"]
+    assert {t["Key"]: t["Value"] for t in tags} == {
+        "training-guard:guarded": "true",
+        "training-guard:self-traffic": "ipsec",
+    }
+
+
+def test_notify_mode_reports_and_touches_nothing(
+    world: World, invoke_sg: Invoke, configure: Callable[..., None]
+) -> None:
+    configure(GUARD_MODE="notify")
+    event = prepare(world, "cloudtrail-ec2-authorize-ingress-public-nested")
+    summary = invoke_sg(event)
+    assert summary["actions"] == [
+        {"action": "skipped", "detail": "notify mode: would revoke those rules."}
+    ]
+    assert public_ingress(world, world.good_group) == [("tcp", 22, "0.0.0.0/0")]
+    assert len(world.notifications()) == 1
+
+
+def test_exempt_group_is_reported_not_touched(world: World, invoke_sg: Invoke) -> None:
+    world.guard_group(world.good_group, **{"training-guard:exempt": "true"})
+    event = world.event("cloudtrail-ec2-revoke-ingress-ipsec-nested")
+    apply_change(world, event)
+    summary = invoke_sg(event)
+    assert summary["actions"][0]["detail"].endswith(
+        "is tagged training-guard:exempt=true: reported, not touched."
+    )
+    assert self_rules(world, world.good_group, Direction.INGRESS) == {("50", None)}
+
+
+def test_each_change_is_told_once(world: World, invoke_sg: Invoke) -> None:
+    event = prepare(world, "cloudtrail-ec2-authorize-ingress-public-legacy")
+    invoke_sg(event)
+    invoke_sg(event)  # EventBridge delivers at least once
+    assert len(world.notifications()) == 1
+    again = world.event("cloudtrail-ec2-authorize-ingress-public-legacy")
+    again["detail"]["eventID"] = "a-later-change"
+    apply_change(world, again)
+    invoke_sg(again)  # someone opens it again: that is news
+    assert len(world.notifications()) == 1
+
+
+def test_job_guard_marks_the_groups_it_evaluates(world: World, invoke: Invoke) -> None:
+    event = world.event("cloudtrail-create-training-job-compliant")
+    world.create_job_for(event)
+    invoke(event)
+    group = world.client("ec2").describe_security_groups(GroupIds=[world.good_group])[
+        "SecurityGroups"
+    ][0]
+    assert {t["Key"]: t["Value"] for t in group["Tags"]} == {
+        "training-guard:guarded": "true",
+        "training-guard:self-traffic": "ipsec",
+    }
+
+
+class RecordedWrites:
+    """The security-group calls a guard made, seen through botocore's event hooks."""
+
+    def __init__(self, session: boto3.Session) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._pending: list[tuple[str, dict[str, Any]]] = []
+        session.events.register("provide-client-params.ec2", self._before)
+        session.events.register("after-call.ec2", self._after)
+
+    def _before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self._pending.append((model.name, dict(params)))
+
+    def _after(self, http_response: Any, model: Any, **_: Any) -> None:
+        name, params = self._pending.pop()
+        if http_response.status_code == 200 and name in SECURITY_GROUP_CALLS:
+            self.calls.append((name, params))
+
+    def drain(self) -> list[tuple[str, dict[str, Any]]]:
+        calls, self.calls = self.calls, []
+        return calls
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "cloudtrail-ec2-authorize-ingress-public-nested",
+        "cloudtrail-ec2-revoke-egress-nested",
+        "cloudtrail-ec2-revoke-ingress-rule-ids",
+    ],
+)
+def test_feedback_loop_settles(
+    sample: str, world: World, logs: Callable[[], list[dict[str, Any]]]
+) -> None:
+    session = boto3.Session()
+    writes = RecordedWrites(session)
+    clients = Clients.create(session=session)
+    own_role = caller_role(clients.sts)
+    notifier = Notifier(clients.sns, world.topic_arn, clients.dynamodb, world.table_name)
+    guard = SgGuard(clients, Policy.from_environment(), notifier, own_role)
+
+    events, rounds = [prepare(world, sample)], []
+    while events and len(rounds) < 5:
+        summaries = [guard.handle(event).to_dict() for event in events]
+        rounds.append(summaries)
+        # Every write the guard made comes back as the event CloudTrail would emit.
+        events = [cloudtrail_event(name, params, own_role) for name, params in writes.drain()]
+
+    first, *rest = rounds
+    assert [a["action"] for a in first[0]["actions"]] in (["revoked"], ["repaired"])
+    assert len(rest) == 1, "settles after one round of the guard's own changes"
+    (extra,) = rest[0]
+    assert extra["findings"] == [], "the extra evaluation is empty"
+    assert extra["actions"] == [], "and changes nothing"
+    own_changes = [line for line in logs() if line.get("message") == "security group evaluated"]
+    assert [line["own_change"] for line in own_changes] == [False, True]
+    assert len(world.notifications()) == 1
