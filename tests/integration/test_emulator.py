@@ -94,3 +94,40 @@ def test_aws_managed_keys_report_aws(world: World) -> None:
     kms = boto3.client("kms")
     assert kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["KeyManager"] == "AWS"
     assert kms.describe_key(KeyId=world.key_id)["KeyMetadata"]["KeyManager"] == "CUSTOMER"
+
+
+def test_modified_rule_by_protocol_number_can_be_revoked(world: World) -> None:
+    ec2 = boto3.client("ec2")
+    group = world.good_group
+    (ssh,) = [
+        r
+        for r in ec2.describe_security_group_rules(
+            Filters=[{"Name": "group-id", "Values": [group]}]
+        )["SecurityGroupRules"]
+        if r.get("CidrIpv4") == "10.0.0.0/16"
+    ]
+    ec2.modify_security_group_rules(
+        GroupId=group,
+        SecurityGroupRules=[
+            {
+                "SecurityGroupRuleId": ssh["SecurityGroupRuleId"],
+                "SecurityGroupRule": {
+                    "IpProtocol": "6",
+                    "FromPort": 22,
+                    "ToPort": 22,
+                    "CidrIpv4": "0.0.0.0/0",
+                },
+            }
+        ],
+    )
+    described = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissions"]
+    (modified,) = [p for p in described if p.get("FromPort") == 22]
+    assert modified["IpProtocol"] == "tcp"
+    ec2.revoke_security_group_ingress(
+        GroupId=group,
+        IpPermissions=[
+            {"IpProtocol": "6", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+        ],
+    )
+    described = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissions"]
+    assert not [p for p in described if p.get("FromPort") == 22]
