@@ -56,6 +56,7 @@ build: $(SAM_STAMP)
 
 bench: install
 	$(BIN)/python -m bench.job_guard_event
+	$(BIN)/python -m bench.sg_guard_event
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -11,11 +11,11 @@ from typing import Any
 import boto3
 import pytest
 
+from emulator.replay import apply_change
 from emulator.world import World
 from support import SG_SAMPLE_NAMES
 from tests.integration.conftest import Invoke
 from tests.integration.ec2_changes import (
-    apply_change,
     cloudtrail_event,
     ingress_cidr_rules,
     public_ingress,

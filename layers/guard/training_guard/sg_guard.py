@@ -7,6 +7,7 @@ no-op: they are recognised by the caller identity, and still judged.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from training_guard.config import GuardMode, Policy
@@ -109,13 +110,17 @@ class SgGuard:
         peers = (
             describe_security_groups(self._clients.ec2, sorted(guard.peers)) if guard.peers else {}
         )
-        groups = [group, *peers.values()]
-        # The VPC's CIDRs matter only where a rule names a private range.
-        private_cidr = any(
-            not rule.public_cidrs and rule.cidrs for g in groups for rule in g.ingress + g.egress
+        facts = GroupFacts(group, guard, tuple(peers.values()))
+        # A rule naming a private range may admit the instances' traffic if the range
+        # holds the VPC: read the VPC's CIDRs only when that could change the verdict.
+        private_ranges = any(
+            rule.cidrs and not rule.public_cidrs
+            for g in facts.job_groups
+            for rule in g.ingress + g.egress
         )
-        cidrs = vpc_cidrs(self._clients.ec2, group.vpc_id) if private_cidr else ()
-        return GroupFacts(group, guard, tuple(peers.values()), cidrs)
+        if private_ranges and (ipsec_gaps(facts) or efa_gaps(facts)):
+            return replace(facts, vpc_cidrs=vpc_cidrs(self._clients.ec2, group.vpc_id))
+        return facts
 
     def _act(self, facts: GroupFacts, findings: tuple[Finding, ...]) -> tuple[Action, ...]:
         remediations = {remediation_of(f) for f in findings}

@@ -1,0 +1,107 @@
+"""What one event costs a guard: wall time, AWS calls, memory.
+
+The emulator runs in a child process (`python -m emulator`), so the memory figure is
+the guard's and boto3's alone. Times include loopback HTTP and moto's own work: an
+upper bound for the guard's code, not a forecast of Lambda latency. AWS call counts
+are exact. Clients are created before the clock starts, as in a warm Lambda.
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
+from typing import Any
+
+import boto3
+import requests
+
+from emulator.server import EMULATOR_ENVIRONMENT
+from emulator.world import World
+from training_guard.effects.aws import Clients
+from training_guard.effects.notify import Notifier
+from training_guard.observability import logger
+
+ROUNDS = 10
+
+Handle = Callable[[dict[str, Any]], object]
+# Given a fresh world and counting clients: the guard's handle and the event to send.
+Scenario = Callable[[World, Clients, Notifier], tuple[Handle, dict[str, Any]]]
+
+
+def run(title: str, scenarios: Sequence[tuple[str, Scenario]]) -> None:
+    warnings.filterwarnings("ignore")
+    logger.setLevel("ERROR")
+    with _emulator_process() as url:
+        os.environ.update({**EMULATOR_ENVIRONMENT, "AWS_ENDPOINT_URL": url})
+        print(f"{title}: {ROUNDS} rounds per event, emulator at {url}\n")
+        print(f"{'event':56} {'AWS calls':>9} {'median ms':>9} {'p95 ms':>7} {'peak KiB':>8}")
+        session = boto3.Session()  # shared: botocore caches service models per session
+        for name, scenario in scenarios:
+            print(_measure(url, session, name, scenario))
+
+
+@contextmanager
+def _emulator_process() -> Iterator[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _measure(url: str, session: boto3.Session, name: str, scenario: Scenario) -> str:
+    times: list[float] = []
+    calls: Counter[str] = Counter()
+    for _ in range(ROUNDS):
+        handle, event, calls = _prepare(url, session, scenario)
+        started = time.perf_counter()
+        _quietly(handle, event)
+        times.append((time.perf_counter() - started) * 1000)
+    handle, event, _ = _prepare(url, session, scenario)
+    tracemalloc.start()
+    _quietly(handle, event)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    p95 = sorted(times)[max(0, round(len(times) * 0.95) - 1)]
+    listing = ", ".join(f"{call} {n}" for call, n in sorted(calls.items()))
+    return (
+        f"{name:56} {sum(calls.values()):>9} {statistics.median(times):>9.1f} {p95:>7.1f} "
+        f"{peak / 1024:>8.0f}\n    {listing}"
+    )
+
+
+def _prepare(
+    url: str, session: boto3.Session, scenario: Scenario
+) -> tuple[Handle, dict[str, Any], Counter[str]]:
+    requests.post(f"{url}/moto-api/reset", timeout=10).raise_for_status()
+    world = World.build(session)
+    calls: Counter[str] = Counter()
+    counting = boto3.Session()
+
+    def count(model: Any, **_: Any) -> None:
+        calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    counting.events.register("before-call", count)
+    clients = Clients.create(session=counting)
+    notifier = Notifier(clients.sns, world.topic_arn, clients.dynamodb, world.table_name)
+    handle, event = scenario(world, clients, notifier)
+    return handle, event, calls
+
+
+def _quietly(handle: Handle, event: dict[str, Any]) -> None:
+    with redirect_stdout(io.StringIO()):  # metrics go to stdout
+        handle(event)
