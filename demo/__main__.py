@@ -1,4 +1,5 @@
-"""Run the job guard on six typical jobs in an emulated account and tell what happened."""
+"""Run the guards on six typical jobs and three security-group changes in an emulated
+account, and tell what happened."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from typing import Any
 
 from emulator import Emulator
 from emulator.lambda_context import LambdaContext
+from emulator.replay import apply_change
 from emulator.world import DEPLOY_ACCOUNT, World
 from functions.job_guard import app
+from functions.sg_guard import app as sg_app
+from training_guard.observability import logger
 
 STORY = (
     ("cloudtrail-create-training-job-compliant", "a compliant distributed job"),
@@ -28,6 +32,7 @@ STORY = (
 def main() -> None:
     # Powertools warns when an invocation emits no metric, as a compliant job's does.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
+    logger.setLevel("ERROR")  # the story is told below; the JSON log lines would drown it
     started = time.perf_counter()
     print("Training Guard demo: a local AWS emulator (moto) on 127.0.0.1, no AWS account.\n")
     with Emulator() as emulator, emulator.environment():
@@ -40,8 +45,28 @@ def main() -> None:
         )
         for number, (sample, story) in enumerate(STORY, start=1):
             _episode(world, number, sample, story)
+        print("Later, people change security groups. The job guard tagged the groups of the jobs")
+        print(f"it saw ({world.good_group}, {world.bad_group}); sg_guard keeps them in order.\n")
+        for number, (sample, story) in enumerate(GROUP_STORY, start=len(STORY) + 1):
+            _group_episode(world, number, sample, story)
         _notifications(world)
     print(f"\nDone in {time.perf_counter() - started:.1f} s. Run `make test` for the full suite.")
+
+
+GROUP_STORY = (
+    (
+        "cloudtrail-ec2-authorize-ingress-public-nested",
+        "opens SSH to the internet on the training group",
+    ),
+    (
+        "cloudtrail-ec2-revoke-ingress-ipsec-nested",
+        "deletes the training group's UDP 500 (IKE) self rule",
+    ),
+    (
+        "cloudtrail-ec2-authorize-ingress-unguarded",
+        "opens SSH to the internet on the web servers' group",
+    ),
+)
 
 
 def _configure(world: World) -> None:
@@ -51,7 +76,6 @@ def _configure(world: World) -> None:
         GUARD_MODE="enforce",
         DEPLOY_ACCOUNT_IDS=DEPLOY_ACCOUNT,
         POWERTOOLS_TRACE_DISABLED="true",
-        POWERTOOLS_LOG_LEVEL="ERROR",
         POWERTOOLS_METRICS_NAMESPACE="TrainingGuard",
     )
 
@@ -74,6 +98,35 @@ def _episode(world: World, number: int, sample: str, story: str) -> None:
     if any(a["action"] == "repaired" for a in summary["actions"]):
         print(f"   Rules read back: {_self_rules(world, world.bad_group)}")
     print(f"   Job status now: {_status(world, event)}\n")
+
+
+def _group_episode(world: World, number: int, sample: str, story: str) -> None:
+    event = world.event(sample)
+    apply_change(world, event)
+    group = event["detail"]["requestParameters"]["groupId"]
+    print(f"{number}. bob@NetworkAdminRole {story}: {group}")
+    with redirect_stdout(io.StringIO()):
+        summary = sg_app.lambda_handler(event, LambdaContext.named("sg-guard"))
+    for finding in summary["findings"]:
+        print(
+            f"   Finding [{finding['severity']}] {finding['control']}: {_first_sentence(finding)}"
+        )
+    for action in summary["actions"]:
+        print(f"   Action  {action['action']}: {action['detail']}")
+    print(f"   Read back: {_ingress(world, group)}\n")
+
+
+def _ingress(world: World, group_id: str) -> str:
+    group = world.client("ec2").describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+    rules = []
+    for p in group["IpPermissions"]:
+        port = f":{p['FromPort']}" if "FromPort" in p else ""
+        peers = [q["GroupId"] for q in p.get("UserIdGroupPairs", [])]
+        peers += [r["CidrIp"] for r in p.get("IpRanges", [])]
+        rules += [
+            f"{p['IpProtocol']}{port} from {'self' if peer == group_id else peer}" for peer in peers
+        ]
+    return f"{group_id} inbound: {', '.join(rules) or 'nothing'}"
 
 
 def _notifications(world: World) -> None:

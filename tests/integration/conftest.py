@@ -65,7 +65,7 @@ def invoke_sg(world: World) -> Invoke:
     """Call the real sg_guard Lambda handler."""
 
     def call(event: dict[str, Any]) -> dict[str, Any]:
-        return sg_app.lambda_handler(event, LambdaContext(function_name="sg-guard"))  # type: ignore[no-any-return]
+        return sg_app.lambda_handler(event, LambdaContext.named("sg-guard"))  # type: ignore[no-any-return]
 
     return call
 
