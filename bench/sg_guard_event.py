@@ -45,7 +45,7 @@ if __name__ == "__main__":
     run(
         "sg_guard",
         [
-            *[(f"{s} (tagged)", scenario(s)) for s in SAMPLES],
+            *[(s, scenario(s)) for s in SAMPLES],
             (
                 f"public ingress, untagged group, {RUNNING_JOBS} running jobs",
                 scenario(
