@@ -17,7 +17,7 @@ import pytest
 
 from emulator.extensions.sagemaker import set_training_job_status
 from emulator.world import ACCOUNT, REGION, World
-from support import JOB_SAMPLE_NAMES
+from support import JOB_SAMPLE_NAMES, load_sample
 from tests.integration.conftest import Invoke
 
 SECRET = "do-not-log-me"
@@ -102,6 +102,13 @@ def test_sample(
     assert len(notifications) == int(expected.notified)
     if expected.notified:
         assert_notification(notifications[0], summary)
+        trigger = json.loads(notifications[0]["Message"])["trigger"]
+        if sample.startswith("cloudtrail-"):
+            caller = load_sample(sample)["detail"]["userIdentity"]["arn"]
+            assert trigger == f"{load_sample(sample)['detail']['eventName']} by {caller}"
+        else:
+            assert trigger.startswith("SageMaker ")
+            assert trigger.endswith("(InProgress)")
 
     assert logs(), "the guard logs every event"
     output = capfd.readouterr()

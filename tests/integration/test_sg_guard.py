@@ -13,7 +13,7 @@ import pytest
 
 from emulator.replay import apply_change
 from emulator.world import World
-from support import SG_SAMPLE_NAMES
+from support import SG_SAMPLE_NAMES, load_sample
 from tests.integration.conftest import Invoke
 from tests.integration.ec2_changes import (
     cloudtrail_event,
@@ -95,6 +95,9 @@ def test_sample(sample: str, world: World, invoke_sg: Invoke) -> None:
         assert json.loads(envelope["MessageAttributes"]["control"]["Value"]) == list(
             expected.controls
         )
+        caller = "arn:aws:sts::123456789012:assumed-role/NetworkAdminRole/bob"
+        event_name = load_sample(sample)["detail"]["eventName"]
+        assert document["trigger"].startswith(f"{event_name} by {caller}")
 
 
 def test_an_unguarded_group_is_never_touched(world: World, invoke_sg: Invoke) -> None:

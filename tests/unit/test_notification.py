@@ -16,7 +16,13 @@ SUMMARY = Summary(
     ),
     (Action(ActionKind.STOPPED, "Stopped training job j: output-kms."),),
 )
-ABOUT = Subject("training job", "j", "123456789012", "us-east-1")
+ABOUT = Subject(
+    "training job",
+    "j",
+    "123456789012",
+    "us-east-1",
+    "CreateTrainingJob by arn:aws:sts::123456789012:assumed-role/R/alice",
+)
 
 
 def test_attributes_let_subscriptions_filter() -> None:
@@ -49,6 +55,7 @@ def test_text_lists_findings_actions_and_how_to_exempt() -> None:
     assert "[HIGH] output-kms: OutputDataConfig.KmsKeyId is not set." in text
     assert "stopped: Stopped training job j" in text
     assert "training-guard:exempt=true" in text
+    assert "Trigger: CreateTrainingJob by arn:aws:sts::123456789012:assumed-role/R/alice" in text
 
 
 def test_programs_get_the_summary_as_json() -> None:

@@ -75,7 +75,8 @@ class JobGuard:
 
     def handle(self, raw_event: Any) -> Summary:
         try:
-            job = job_from_event(parse_event(raw_event, JOB_GUARD_EVENTS))
+            event = parse_event(raw_event, JOB_GUARD_EVENTS)
+            job = job_from_event(event)
         except (InvalidEventError, FactsError) as e:
             return self._reject(raw_event, str(e))
         if isinstance(job, Ignored):
@@ -83,9 +84,9 @@ class JobGuard:
             return Summary(
                 job.resource, self._policy.mode.value, (), (Action(ActionKind.SKIPPED, job.reason),)
             )
-        return self.guard(job)
+        return self.guard(job, trigger_of(event))
 
-    def guard(self, job: JobFacts) -> Summary:
+    def guard(self, job: JobFacts, trigger: str = "") -> Summary:
         target = self._target(job)
         evidence = load_evidence(self._clients, job, facts_needed(self._policy))
         findings = evaluate_job(job, evidence, self._policy)
@@ -102,7 +103,7 @@ class JobGuard:
             },
         )
         if findings:
-            about = Subject(target.kind.label, target.name, job.account, job.region)
+            about = Subject(target.kind.label, target.name, job.account, job.region, trigger)
             notification = build_notification(summary, about, self._policy.exempt_tag_key)
             if not self._notifier.notify_once(target.arn, fingerprint(summary), notification):
                 logger.info("already notified of these controls", extra={"resource": target.arn})
@@ -182,6 +183,17 @@ def job_from_event(event: Any) -> JobFacts | Ignored:
     if isinstance(event, TuningJobStateChange):
         return _active_only(tuning_job_from_description(event.detail))
     raise InvalidEventError(f"no job guard rule for {type(event).__name__}")
+
+
+def trigger_of(event: Any) -> str:
+    """Who or what started the evaluation, in identifiers only."""
+    if isinstance(event, CloudTrailApiCall):
+        caller = event.detail.user_identity.get("arn") or "an unknown caller"
+        return f"{event.detail.event_name} by {caller}"
+    status = event.detail.get("TrainingJobStatus") or event.detail.get(
+        "HyperParameterTuningJobStatus"
+    )
+    return f"{event.detail_type} ({status})"
 
 
 def _from_cloudtrail(event: CloudTrailApiCall) -> JobFacts | Ignored:

@@ -19,10 +19,13 @@ SUBJECT_LIMIT = 100  # SNS rejects longer subjects
 class Subject:
     """What the notification is about, in words a person recognises."""
 
-    kind: str  # "training job", "tuning job", "security group"
+    kind: str  # "training job", "hyperparameter tuning job", "security group"
     name: str
     account: str
     region: str
+    # What happened and who did it, e.g. "AuthorizeSecurityGroupIngress by <role ARN>:
+    # inbound tcp 22 with 0.0.0.0/0". Built from identifiers and rules only.
+    trigger: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ def build_notification(summary: Summary, about: Subject, exempt_tag_key: str) ->
             "name": about.name,
             "account": about.account,
             "region": about.region,
+            "trigger": about.trigger,
         },
         attributes=_attributes(summary),
     )
@@ -81,6 +85,7 @@ def _text(summary: Summary, about: Subject, exempt_tag_key: str) -> str:
         f"Training Guard found {len(summary.findings)} problem(s) with {about.kind} "
         f"{about.name} in account {about.account}, {about.region} (mode: {summary.mode}).",
         f"Resource: {summary.resource}",
+        *([f"Trigger: {about.trigger}"] if about.trigger else []),
         "",
         "Findings:",
         *(f"  [{f.severity.name}] {f.control}: {f.message}" for f in summary.findings),

@@ -159,7 +159,10 @@ class SgGuard:
         event: CloudTrailApiCall,
         change: SecurityGroupChange,
     ) -> None:
-        about = Subject("security group", group.id, event.account, event.region)
+        caller = event.detail.user_identity.get("arn") or "an unknown caller"
+        changes = "; ".join(c.describe() for c in change.changes)
+        trigger = f"{change.event_name} by {caller}" + (f": {changes}" if changes else "")
+        about = Subject("security group", group.id, event.account, event.region, trigger)
         notification = build_notification(summary, about, self._policy.exempt_tag_key)
         marker = fingerprint(summary, event.detail.event_id or event.id)
         self._notifier.notify_once(summary.resource or group.id, marker, notification)
