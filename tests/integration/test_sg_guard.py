@@ -173,6 +173,7 @@ def test_job_guard_marks_the_groups_it_evaluates(world: World, invoke: Invoke) -
     assert {t["Key"]: t["Value"] for t in group["Tags"]} == {
         "training-guard:guarded": "true",
         "training-guard:self-traffic": "ipsec",
+        "training-guard:subnet-cidrs": "10.0.1.0/24 10.0.2.0/24",
     }
 
 

@@ -15,7 +15,7 @@ from training_guard.facts.guarded import (
     tags_to_write,
 )
 from training_guard.facts.jobs import InstanceGroup, JobFacts, JobKind, TrainingSpec
-from training_guard.facts.network import Rule, SecurityGroup
+from training_guard.facts.network import Rule, SecurityGroup, Subnet
 
 G, PEER = "sg-g", "sg-peer"
 ALL_OUT = Rule("-1", cidrs=("0.0.0.0/0",))
@@ -37,7 +37,13 @@ CASES = {
     "compliant": (GroupFacts(group(), Guard("t")), []),
     "public ssh": (GroupFacts(group((*IPSEC, Rule("6", 22, 22, cidrs=("0.0.0.0/0",)))), Guard("t")), ["sg-no-public-ingress"]),
     "public over ipv6": (GroupFacts(group((*IPSEC, Rule("6", 80, 80, cidrs=("::/0",)))), Guard("t")), ["sg-no-public-ingress"]),
-    "public egress is fine": (GroupFacts(group(), Guard("t")), []),
+    "public egress is fine": (GroupFacts(group(egress=(ALL_OUT, Rule("6", 443, 443, cidrs=("::/0",)))), Guard("t")), []),
+    "public all-traffic ingress does not count as admitting ipsec": (
+        GroupFacts(group((Rule("-1", cidrs=("0.0.0.0/0",)),)), Guard("t")), ["sg-no-public-ingress", "sg-ipsec-self-rules"]),
+    "only ::/0 egress left: outbound ipsec unknown to reach the subnets": (
+        GroupFacts(group(egress=(Rule("-1", cidrs=("::/0",)),)), Guard("t")), ["sg-ipsec-self-rules"]),
+    "subnet cidr rule admits ipsec when the jobs' subnets are known": (
+        GroupFacts(group((Rule("-1", cidrs=("10.0.1.0/24",)),)), Guard("t"), (), ("10.0.1.0/24",)), []),
     "ike removed": (GroupFacts(group(IPSEC[1:]), Guard("t")), ["sg-ipsec-self-rules"]),
     "egress narrowed": (GroupFacts(group(egress=(Rule("6", 443, 443, cidrs=("0.0.0.0/0",)),)), Guard("t")), ["sg-ipsec-self-rules"]),
     "single-instance jobs need no ipsec": (GroupFacts(group(()), Guard("t", self_traffic=SelfTraffic.NONE)), []),
@@ -58,8 +64,15 @@ def test_group_control(facts: GroupFacts, expected: list[str]) -> None:
     assert found(facts) == expected
 
 
-def job(groups: tuple[str, ...], count: int = 2, instance_type: str = "ml.m5.xlarge") -> JobFacts:
-    spec = TrainingSpec("j", (InstanceGroup(instance_type, count),), security_groups=groups)
+def job(
+    groups: tuple[str, ...],
+    count: int = 2,
+    instance_type: str = "ml.m5.xlarge",
+    subnets: tuple[str, ...] = (),
+) -> JobFacts:
+    spec = TrainingSpec(
+        "j", (InstanceGroup(instance_type, count),), subnets=subnets, security_groups=groups
+    )
     return JobFacts(JobKind.TRAINING, "j", "arn:aws:sagemaker:us-east-1:1:training-job/j", (spec,))
 
 
@@ -69,8 +82,12 @@ def job(groups: tuple[str, ...], count: int = 2, instance_type: str = "ml.m5.xla
         ({}, None),
         ({GUARD: "false"}, None),
         ({GUARD: "true"}, Guard(f"tagged {GUARD}=true")),
-        ({GUARD: "True", "training-guard:peer-groups": "sg-b sg-a", "training-guard:self-traffic": "ipsec+efa"},
-         Guard(f"tagged {GUARD}=true", frozenset({"sg-a", "sg-b"}), SelfTraffic.IPSEC_EFA)),
+        # Only exactly `true`: the IAM conditions on the guards' writes accept nothing else.
+        ({GUARD: "True"}, None),
+        ({GUARD: "true", "training-guard:peer-groups": "sg-b sg-a", "training-guard:self-traffic": "ipsec+efa",
+          "training-guard:subnet-cidrs": "10.0.1.0/24 10.0.2.0/24"},
+         Guard(f"tagged {GUARD}=true", frozenset({"sg-a", "sg-b"}), SelfTraffic.IPSEC_EFA,
+               frozenset({"10.0.1.0/24", "10.0.2.0/24"}))),
         ({GUARD: "true", "training-guard:self-traffic": "none"}, Guard(f"tagged {GUARD}=true", self_traffic=SelfTraffic.NONE)),
     ],
 )  # fmt: skip
@@ -93,7 +110,14 @@ def test_guard_from_jobs() -> None:
 
 def test_tags_to_write_only_when_they_change() -> None:
     untagged = group()
-    wanted = tags_to_write(job((G,)), {G: untagged}, GUARD)
-    assert wanted == {G: {GUARD: "true", "training-guard:self-traffic": "ipsec"}}
+    subnets = {"subnet-1": Subnet("subnet-1", "vpc-1", "10.0.1.0/24", 100)}
+    wanted = tags_to_write(job((G,), subnets=("subnet-1",)), {G: untagged}, subnets, GUARD)
+    assert wanted == {
+        G: {
+            GUARD: "true",
+            "training-guard:self-traffic": "ipsec",
+            "training-guard:subnet-cidrs": "10.0.1.0/24",
+        }
+    }
     tagged = SecurityGroup(G, "vpc-1", IPSEC, (ALL_OUT,), wanted[G])
-    assert tags_to_write(job((G,)), {G: tagged}, GUARD) == {}
+    assert tags_to_write(job((G,), subnets=("subnet-1",)), {G: tagged}, subnets, GUARD) == {}

@@ -51,25 +51,44 @@ def actions(statement: dict[str, Any]) -> list[str]:
 
 
 def test_every_fact_and_remediation_declares_permissions() -> None:
-    assert all(FACT_PERMISSIONS[f] for c in JOB_CONTROLS for f in c.needs)
+    controls = JOB_CONTROLS + GROUP_CONTROLS
+    assert all(FACT_PERMISSIONS[f] for c in controls for f in c.needs)
     assert all(
-        REMEDIATION_PERMISSIONS[c.remediation] or c.remediation.value == "report"
-        for c in JOB_CONTROLS
+        REMEDIATION_PERMISSIONS[c.remediation] or c.remediation.value == "report" for c in controls
     )
 
 
-def test_job_guard_is_granted_exactly_what_its_code_declares(template: dict[str, Any]) -> None:
-    granted = {a for s in statements(template, "JobGuardFunction") for a in actions(s)}
-    assert granted == job_guard_permissions()
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_granted_exactly_what_the_code_declares(template: dict[str, Any], function: str) -> None:
+    granted = {a for s in statements(template, function) for a in actions(s)}
+    assert granted == FUNCTIONS[function]()
 
 
-def test_no_wildcards_and_resources_scoped(template: dict[str, Any]) -> None:
-    for statement in statements(template, "JobGuardFunction"):
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_wildcards_and_resources_scoped(template: dict[str, Any], function: str) -> None:
+    for statement in statements(template, function):
         assert statement["Effect"] == "Allow"
         assert not any("*" in a for a in actions(statement)), statement
         if statement["Resource"] == "*":
             assert set(actions(statement)) <= UNSCOPABLE, statement
             assert "aws:RequestedRegion" in str(statement.get("Condition")), statement
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_groups_are_changed_only_when_guarded(template: dict[str, Any], function: str) -> None:
+    mutating = [s for s in statements(template, function) if set(actions(s)) & MUTATING_EC2]
+    assert mutating
+    for statement in mutating:
+        assert statement["Condition"]["StringEquals"] == {
+            "aws:ResourceTag/training-guard:guarded": "true"
+        }
+    (tagging,) = [s for s in statements(template, function) if "ec2:CreateTags" in actions(s)]
+    assert tagging["Condition"]["StringEquals"] == {"aws:RequestTag/training-guard:guarded": "true"}
+    # An exempt group, or one marked guarded=false, cannot be taken under guard.
+    assert tagging["Condition"]["StringNotEquals"] == {
+        "aws:ResourceTag/training-guard:exempt": "true",
+        "aws:ResourceTag/training-guard:guarded": "false",
+    }
 
 
 def test_public_control_ids() -> None:

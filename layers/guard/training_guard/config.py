@@ -45,6 +45,13 @@ class Policy:
     def is_exempt(self, tags: Mapping[str, str]) -> bool:
         return tags.get(self.exempt_tag_key, "").strip().lower() == "true"
 
+    def may_guard(self, group_tags: Mapping[str, str]) -> bool:
+        """A group the guards may tag and repair: not exempt, and not marked guarded=false
+        (or anything but `true`, the only value the IAM conditions accept)."""
+        return (
+            not self.is_exempt(group_tags) and group_tags.get(self.guard_tag_key, "true") == "true"
+        )
+
 
 def required(name: str, env: Mapping[str, str] | None = None) -> str:
     value = (os.environ if env is None else env).get(name, "").strip()

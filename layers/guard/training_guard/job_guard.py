@@ -12,9 +12,9 @@ from training_guard.config import GuardMode, Policy
 from training_guard.controls import Remediation, evaluate_job, facts_needed, remediation_of
 from training_guard.controls.network import efa_gaps, ipsec_gaps
 from training_guard.effects.aws import Clients
-from training_guard.effects.jobs import job_tags, stop_job
+from training_guard.effects.jobs import stop_job, tuning_job
 from training_guard.effects.loaders import load_evidence
-from training_guard.effects.notify import Notifier, fingerprint
+from training_guard.effects.notify import Notifier
 from training_guard.effects.security_groups import add_self_rules, tag_groups
 from training_guard.events import (
     JOB_GUARD_EVENTS,
@@ -57,16 +57,6 @@ class Ignored:
     reason: str
 
 
-@dataclass(frozen=True)
-class Target:
-    """What the guard acts on: the job itself, or the tuning job that launched it."""
-
-    kind: JobKind
-    name: str
-    arn: str
-    tags: dict[str, str]
-
-
 class JobGuard:
     def __init__(self, clients: Clients, policy: Policy, notifier: Notifier) -> None:
         self._clients = clients
@@ -81,86 +71,108 @@ class JobGuard:
             return self._reject(raw_event, str(e))
         if isinstance(job, Ignored):
             logger.info("event ignored", extra={"resource": job.resource, "reason": job.reason})
-            return Summary(
-                job.resource, self._policy.mode.value, (), (Action(ActionKind.SKIPPED, job.reason),)
-            )
+            skipped = Action(ActionKind.SKIPPED, job.reason)
+            return Summary(job.resource, self._policy.mode.value, (), (skipped,))
         return self.guard(job, trigger_of(event))
 
     def guard(self, job: JobFacts, trigger: str = "") -> Summary:
-        target = self._target(job)
+        job = self._as_judged(job)
         evidence = load_evidence(self._clients, job, facts_needed(self._policy))
         findings = evaluate_job(job, evidence, self._policy)
-        self._mark_guarded(job, target, evidence)
-        actions = self._act(job, target, findings, evidence)
-        summary = Summary(target.arn, self._policy.mode.value, findings, actions)
+        actions = self._act(job, findings, evidence)
+        summary = Summary(job.arn, self._policy.mode.value, findings, actions)
         record_findings(findings)
         logger.info(
             "job evaluated",
             extra={
-                "resource": target.arn,
+                "resource": job.arn,
                 "controls": sorted({f.control for f in findings}),
                 "actions": [a.action.value for a in actions],
             },
         )
         if findings:
-            about = Subject(target.kind.label, target.name, job.account, job.region, trigger)
+            about = Subject(job.kind.label, job.name, job.account, job.region, trigger)
             notification = build_notification(summary, about, self._policy.exempt_tag_key)
-            if not self._notifier.notify_once(target.arn, fingerprint(summary), notification):
-                logger.info("already notified of these controls", extra={"resource": target.arn})
+            controls = {f.control for f in findings}
+            if not self._notifier.notify_once(job.arn, controls, notification):
+                logger.info("already notified of these controls", extra={"resource": job.arn})
         return summary
 
-    def _target(self, job: JobFacts) -> Target:
-        if job.parent_tuning_job_arn:
-            # Judge the child's own configuration, but act on and tell about its tuning
-            # job: stopping one child would only make the tuner launch the next.
-            arn = job.parent_tuning_job_arn
-            tags = job_tags(self._clients.sagemaker, arn)
-            return Target(JobKind.TUNING, name_from_arn(arn), arn, tags)
-        return Target(job.kind, job.name, job.arn, dict(job.tags))
-
-    def _mark_guarded(self, job: JobFacts, target: Target, evidence: Evidence) -> None:
-        """Tag the job's groups so that sg_guard keeps them in order from now on."""
-        if self._policy.mode is GuardMode.NOTIFY or self._policy.is_exempt(target.tags):
-            return
-        wanted = tags_to_write(job, evidence.security_groups, self._policy.guard_tag_key)
-        if wanted:
-            tag_groups(self._clients.ec2, wanted)
+    def _as_judged(self, job: JobFacts) -> JobFacts:
+        """A tuning job's child is judged as its tuning job: one verdict, one stop, one
+        notification, however many children report in."""
+        if not job.parent_tuning_job_arn:
+            return job
+        parent = tuning_job(self._clients.sagemaker, job.parent_tuning_job_arn)
+        if parent is None:  # gone already: judge what the child runs, act on the parent
+            name = name_from_arn(job.parent_tuning_job_arn)
+            return JobFacts(
+                JobKind.TUNING, name, job.parent_tuning_job_arn, job.specs, None, job.tags
+            )
+        return parent
 
     def _act(
-        self, job: JobFacts, target: Target, findings: tuple[Finding, ...], evidence: Evidence
+        self, job: JobFacts, findings: tuple[Finding, ...], evidence: Evidence
     ) -> tuple[Action, ...]:
         remediations = {remediation_of(f) for f in findings}
-        wanted = [r for r in (Remediation.STOP_JOB, Remediation.ADD_RULES) if r in remediations]
-        if not wanted:
-            return ()
-        if self._policy.is_exempt(target.tags):
-            return (
-                Action(
-                    ActionKind.SKIPPED,
-                    f"{target.name} is tagged {self._policy.exempt_tag_key}=true: "
-                    "reported, not touched.",
-                ),
+        stopping = Remediation.STOP_JOB in remediations
+        if self._policy.is_exempt(job.tags):
+            if not findings:
+                return ()
+            reason = (
+                f"{job.name} is tagged {self._policy.exempt_tag_key}=true: reported, not touched."
             )
+            return (Action(ActionKind.SKIPPED, reason),)
         if self._policy.mode is GuardMode.NOTIFY:
+            wanted = [r for r in (Remediation.STOP_JOB, Remediation.ADD_RULES) if r in remediations]
+            if not wanted:
+                return ()
             would = " and ".join(r.value for r in wanted)
             return (Action(ActionKind.SKIPPED, f"notify mode: would {would}."),)
         actions: list[Action] = []
-        if Remediation.STOP_JOB in remediations:
-            reason = ", ".join(
-                sorted({f.control for f in findings if remediation_of(f) is Remediation.STOP_JOB})
+        if stopping:
+            stop_controls = sorted(
+                {f.control for f in findings if remediation_of(f) is Remediation.STOP_JOB}
             )
-            actions.append(stop_job(self._clients.sagemaker, target.kind, target.name, reason))
+            reason = ", ".join(stop_controls)
+            actions.append(stop_job(self._clients.sagemaker, job.kind, job.name, reason))
+            if Remediation.ADD_RULES in remediations:
+                # A stopped job's VpcConfig is not trusted to name groups the guard changes.
+                actions.append(
+                    Action(
+                        ActionKind.SKIPPED, "Security groups left as they are: the job was stopped."
+                    )
+                )
+            return tuple(actions)
+        actions.extend(self._take_under_guard(job, evidence))
         if Remediation.ADD_RULES in remediations:
             actions.extend(self._repair(job, evidence))
         return tuple(actions)
+
+    def _take_under_guard(self, job: JobFacts, evidence: Evidence) -> list[Action]:
+        """Tag the groups of a job that runs, so that sg_guard keeps them in order."""
+        groups = {
+            gid: g for gid, g in evidence.security_groups.items() if self._policy.may_guard(g.tags)
+        }
+        wanted = tags_to_write(job, groups, evidence.subnets, self._policy.guard_tag_key)
+        refusal = tag_groups(self._clients.ec2, wanted) if wanted else None
+        return [refusal] if refusal else []
 
     def _repair(self, job: JobFacts, evidence: Evidence) -> list[Action]:
         gaps_by_group: dict[str, list[Any]] = {}
         for spec in job.specs:
             gaps = ipsec_gaps(spec, evidence) + efa_gaps(spec, evidence)
-            if gaps:
-                group = gaps_by_group.setdefault(spec.security_groups[0], [])
-                group.extend(g for g in gaps if g not in group)
+            existing = [g for g in spec.security_groups if g in evidence.security_groups]
+            if not gaps or not existing:
+                continue
+            target = existing[0]
+            if not self._policy.may_guard(evidence.security_groups[target].tags):
+                reason = (
+                    f"{target} is exempt or marked not guarded: its rules are left as they are."
+                )
+                return [Action(ActionKind.SKIPPED, reason)]
+            group = gaps_by_group.setdefault(target, [])
+            group.extend(g for g in gaps if g not in group)
         return [add_self_rules(self._clients.ec2, g, gaps) for g, gaps in gaps_by_group.items()]
 
     def _reject(self, raw_event: Any, reason: str) -> Summary:
@@ -223,4 +235,4 @@ def _active_only(job: JobFacts) -> JobFacts | Ignored:
     return job
 
 
-__all__ = ["Ignored", "JobGuard", "Target", "job_arn", "job_from_event"]
+__all__ = ["Ignored", "JobGuard", "job_arn", "job_from_event"]

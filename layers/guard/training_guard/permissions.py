@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from training_guard.controls import GROUP_CONTROLS, JOB_CONTROLS, Control, Remediation
 from training_guard.effects.guarded import RUNNING_JOB_PERMISSIONS
-from training_guard.effects.jobs import STOP_PERMISSIONS, TAG_PERMISSIONS
+from training_guard.effects.jobs import STOP_PERMISSIONS, TUNING_JOB_PERMISSIONS
 from training_guard.effects.loaders import FACT_PERMISSIONS
 from training_guard.effects.notify import (
     PUBLISH_PERMISSIONS,
@@ -43,11 +43,11 @@ def control_permissions(controls: Iterable[Control]) -> frozenset[str]:
 
 
 def job_guard_permissions() -> frozenset[str]:
-    # ListTags reads the tags of the tuning job a child training job belongs to;
-    # CreateTags marks the job's groups as guarded.
+    # A child training job is judged as its tuning job; CreateTags marks the job's
+    # groups as guarded.
     return (
         control_permissions(JOB_CONTROLS)
-        | set(TAG_PERMISSIONS)
+        | set(TUNING_JOB_PERMISSIONS)
         | set(GROUP_TAG_PERMISSIONS)
         | set(NOTIFY_PERMISSIONS)
     )

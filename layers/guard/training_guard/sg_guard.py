@@ -16,7 +16,7 @@ from training_guard.controls.security_groups import GroupFacts, efa_gaps, ipsec_
 from training_guard.effects.aws import Clients, role_arn
 from training_guard.effects.guarded import RunningJobs, decide_guard, find_group, vpc_cidrs
 from training_guard.effects.loaders import describe_security_groups
-from training_guard.effects.notify import Notifier, fingerprint
+from training_guard.effects.notify import Notifier
 from training_guard.effects.security_groups import add_self_rules, revoke_public_ingress, tag_groups
 from training_guard.events import CloudTrailApiCall, InvalidEventError, event_id, parse_event
 from training_guard.facts.guarded import Guard, guard_from_tags
@@ -42,7 +42,7 @@ class SgGuard:
         self._policy = policy
         self._notifier = notifier
         self._own_role = own_role
-        self._running = RunningJobs(clients.sagemaker)
+        self._running = RunningJobs(clients.sagemaker, policy.is_exempt)
 
     def handle(self, raw_event: Any) -> Summary:
         try:
@@ -110,16 +110,19 @@ class SgGuard:
         peers = (
             describe_security_groups(self._clients.ec2, sorted(guard.peers)) if guard.peers else {}
         )
-        facts = GroupFacts(group, guard, tuple(peers.values()))
-        # A rule naming a private range may admit the instances' traffic if the range
-        # holds the VPC: read the VPC's CIDRs only when that could change the verdict.
+        facts = GroupFacts(group, guard, tuple(peers.values()), tuple(sorted(guard.subnet_cidrs)))
+        if guard.subnet_cidrs:
+            return facts
+        # Subnets unknown (a group tagged by hand): a rule naming a private range admits
+        # the jobs' traffic if it holds the whole VPC. Read the VPC's CIDRs only when
+        # that could change the verdict.
         private_ranges = any(
             rule.cidrs and not rule.public_cidrs
             for g in facts.job_groups
             for rule in g.ingress + g.egress
         )
         if private_ranges and (ipsec_gaps(facts) or efa_gaps(facts)):
-            return replace(facts, vpc_cidrs=vpc_cidrs(self._clients.ec2, group.vpc_id))
+            return replace(facts, networks=vpc_cidrs(self._clients.ec2, group.vpc_id))
         return facts
 
     def _act(self, facts: GroupFacts, findings: tuple[Finding, ...]) -> tuple[Action, ...]:
@@ -127,14 +130,14 @@ class SgGuard:
         group = facts.group
         if not remediations:
             return ()
-        if self._policy.is_exempt(group.tags):
-            return (
-                Action(
-                    ActionKind.SKIPPED,
-                    f"{group.id} is tagged {self._policy.exempt_tag_key}=true: "
-                    "reported, not touched.",
-                ),
+        if not self._policy.may_guard(group.tags):
+            key = self._policy.guard_tag_key
+            why = (
+                f"tagged {self._policy.exempt_tag_key}=true"
+                if self._policy.is_exempt(group.tags)
+                else f"tagged {key}={group.tags.get(key)}"
             )
+            return (Action(ActionKind.SKIPPED, f"{group.id} is {why}: reported, not touched."),)
         if self._policy.mode is GuardMode.NOTIFY:
             would = " and ".join(r.value for r in sorted(remediations))
             return (Action(ActionKind.SKIPPED, f"notify mode: would {would}."),)
@@ -164,8 +167,9 @@ class SgGuard:
         trigger = f"{change.event_name} by {caller}" + (f": {changes}" if changes else "")
         about = Subject("security group", group.id, event.account, event.region, trigger)
         notification = build_notification(summary, about, self._policy.exempt_tag_key)
-        marker = fingerprint(summary, event.detail.event_id or event.id)
-        self._notifier.notify_once(summary.resource or group.id, marker, notification)
+        # Each change is news of its own: key by the change, not only by the group.
+        key = f"{summary.resource}#{event.detail.event_id or event.id}"
+        self._notifier.notify_once(key, {f.control for f in summary.findings}, notification)
 
     def _is_own(self, identity: dict[str, Any]) -> bool:
         return self._own_role is not None and principal_role(identity) == self._own_role

@@ -42,6 +42,10 @@ def missing_self_traffic(
     gaps: list[Gap] = []
     for direction in Direction:
         rules = [rule for group in groups for rule in group.rules(direction)]
+        if direction is Direction.INGRESS:
+            # Public ingress never counts: sg_guard revokes it, and counting it would
+            # leave the instances without IPsec once it is gone.
+            rules = [rule.without_public_ranges() for rule in rules]
         for traffic in wanted:
             admitted = any(
                 rule.covers(traffic)

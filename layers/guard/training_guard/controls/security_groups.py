@@ -17,7 +17,9 @@ class GroupFacts:
     group: SecurityGroup
     guard: Guard
     peers: tuple[SecurityGroup, ...] = ()
-    vpc_cidrs: tuple[str, ...] = ()
+    # The jobs' subnets, or else the VPC's CIDRs: a CIDR rule holding them all admits
+    # the jobs' traffic.
+    networks: tuple[str, ...] = ()
 
     @property
     def job_groups(self) -> list[SecurityGroup]:
@@ -31,9 +33,8 @@ def public_ingress(group: SecurityGroup) -> list[Rule]:
 def ipsec_gaps(facts: GroupFacts) -> list[Gap]:
     if facts.guard.self_traffic < SelfTraffic.IPSEC:
         return []
-    # CIDR peers count when they hold the whole VPC, and so every subnet a job may use.
     return missing_self_traffic(
-        facts.job_groups, facts.vpc_cidrs, IPSEC_TRAFFIC, cidr_peers_count=True
+        facts.job_groups, facts.networks, IPSEC_TRAFFIC, cidr_peers_count=True
     )
 
 

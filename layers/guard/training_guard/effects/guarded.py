@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from training_guard.effects.aws import error_code
+from training_guard.effects.jobs import job_tags
 from training_guard.effects.loaders import describe_security_groups
 from training_guard.facts.guarded import Guard, guard_from_jobs, guard_from_tags
 from training_guard.facts.jobs import JobFacts, training_job_from_description
-from training_guard.facts.network import SecurityGroup
+from training_guard.facts.network import SecurityGroup, security_group_from_api
 from training_guard.observability import logger
 
-RUNNING_JOB_PERMISSIONS = ("sagemaker:ListTrainingJobs", "sagemaker:DescribeTrainingJob")
+RUNNING_JOB_PERMISSIONS = (
+    "sagemaker:ListTrainingJobs",
+    "sagemaker:DescribeTrainingJob",
+    "sagemaker:ListTags",
+)
 # Describe at most this many running jobs per scan; tags decide the common case, so
 # the scan only serves groups of jobs the job guard has not seen (started before it
 # was deployed).
@@ -26,14 +31,15 @@ INDEX_SECONDS = 60.0
 def find_group(ec2: Any, group_id: str | None, group_name: str | None) -> SecurityGroup | None:
     if group_id:
         return describe_security_groups(ec2, [group_id]).get(group_id)
-    response = ec2.describe_security_groups(
-        Filters=[{"Name": "group-name", "Values": [group_name]}]
-    )
-    groups = response["SecurityGroups"]
-    # A name is unique only within a VPC: with several matches the event cannot say which.
-    if len(groups) != 1:
-        return None
-    return describe_security_groups(ec2, [groups[0]["GroupId"]]).get(groups[0]["GroupId"])
+    # A request naming a group only by name (EC2-Classic style) means the default VPC's
+    # group of that name, which is what GroupNames= resolves to.
+    try:
+        (raw,) = ec2.describe_security_groups(GroupNames=[group_name])["SecurityGroups"]
+    except ClientError as e:
+        if error_code(e) in {"InvalidGroup.NotFound", "VPCIdNotSpecified"}:
+            return None
+        raise
+    return security_group_from_api(raw)
 
 
 def vpc_cidrs(ec2: Any, vpc_id: str | None) -> tuple[str, ...]:
@@ -53,8 +59,14 @@ class RunningJobs:
     """The running training jobs (tuning children included), kept for a minute in a warm
     Lambda so that a burst of security-group events costs one scan."""
 
-    def __init__(self, sagemaker: Any, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        sagemaker: Any,
+        is_exempt: Callable[[Mapping[str, str]], bool],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._sagemaker = sagemaker
+        self._is_exempt = is_exempt
         self._clock = clock
         self._jobs: list[JobFacts] = []
         self._loaded_at: float | None = None
@@ -82,14 +94,17 @@ class RunningJobs:
         return [job for name in names[:RUNNING_JOBS_LIMIT] if (job := self._describe(name))]
 
     def _describe(self, name: str) -> JobFacts | None:
+        """A running job that is not exempt: an exempt job's groups are not the guard's."""
         try:
-            return training_job_from_description(
+            job = training_job_from_description(
                 self._sagemaker.describe_training_job(TrainingJobName=name)
             )
+            tags = job_tags(self._sagemaker, job.arn)
         except ClientError as e:
             if error_code(e) in {"ValidationException", "ResourceNotFound"}:
                 return None  # finished and gone between the list and the describe
             raise
+        return None if self._is_exempt(tags) else job
 
 
 def decide_guard(group: SecurityGroup, guard_tag_key: str, running: RunningJobs) -> Guard | None:

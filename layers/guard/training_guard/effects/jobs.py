@@ -4,16 +4,24 @@ stopped or finished is a success, not an error."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from training_guard.effects.aws import error_code, error_message, is_access_denied
-from training_guard.facts.jobs import JobKind, parse_tags
+from training_guard.facts.jobs import (
+    JobFacts,
+    JobKind,
+    name_from_arn,
+    parse_tags,
+    tuning_job_from_description,
+)
 from training_guard.model import Action, ActionKind
 
 STOP_PERMISSIONS = ("sagemaker:StopTrainingJob", "sagemaker:StopHyperParameterTuningJob")
-TAG_PERMISSIONS = ("sagemaker:ListTags",)
+# A tuning job's child is judged as its tuning job: its configuration and its tags.
+TUNING_JOB_PERMISSIONS = ("sagemaker:DescribeHyperParameterTuningJob", "sagemaker:ListTags")
 
 # StopTrainingJob on a job that is not InProgress answers ValidationException
 # "... is in status Completed." (AWS API reference, StopTrainingJob).
@@ -56,3 +64,17 @@ def job_tags(sagemaker: Any, arn: str) -> dict[str, str]:
     for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=arn):
         tags.extend(page.get("Tags", []))
     return parse_tags(tags)
+
+
+def tuning_job(sagemaker: Any, arn: str) -> JobFacts | None:
+    """A tuning job with its tags, or None when it no longer exists."""
+    try:
+        described = sagemaker.describe_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName=name_from_arn(arn)
+        )
+    except ClientError as e:
+        if error_code(e) == "ResourceNotFound":
+            return None
+        raise
+    job = tuning_job_from_description(described)
+    return replace(job, tags=job_tags(sagemaker, job.arn))

@@ -1,30 +1,22 @@
-"""Publish one notification, at most once per resource and set of controls."""
+"""Publish one notification per resource and piece of news, remembered in DynamoDB."""
 
 from __future__ import annotations
 
-import hashlib
 import time
+from collections.abc import Set
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from training_guard.effects.aws import error_code
-from training_guard.model import Summary
 from training_guard.notification import Notification, sns_message
 from training_guard.observability import logger
 
 PUBLISH_PERMISSIONS = ("sns:Publish",)
 # The topic is encrypted with a customer managed key: publishing needs to use it.
 TOPIC_KEY_PERMISSIONS = ("kms:GenerateDataKey", "kms:Decrypt")
-STATE_PERMISSIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
+STATE_PERMISSIONS = ("dynamodb:UpdateItem",)
 REMEMBER_SECONDS = 30 * 24 * 3600
-
-
-def fingerprint(summary: Summary, *context: str) -> str:
-    """What makes two notifications of one resource the same news: its controls, and
-    whatever context the caller adds (the security-group guard adds the change's id)."""
-    controls = ",".join([*sorted({f.control for f in summary.findings}), *context])
-    return hashlib.sha256(controls.encode()).hexdigest()[:32]
 
 
 class Notifier:
@@ -34,18 +26,22 @@ class Notifier:
         self._dynamodb = dynamodb
         self._table = table_name
 
-    def notify_once(self, resource: str, marker: str, notification: Notification) -> bool:
-        """Publish unless this resource was already reported with this fingerprint.
+    def notify_once(self, key: str, controls: Set[str], notification: Notification) -> bool:
+        """Publish unless every one of `controls` was already reported under `key`.
 
-        The claim is written first so that concurrent events cannot both publish; a
-        failed publish releases it, so the retried event publishes again.
+        The job guard keys by job, so the several events SageMaker sends for one job
+        tell once, and a later, new finding tells again; sg_guard keys by change. The
+        claim is an atomic set union, written before publishing so that concurrent
+        events cannot both publish; a failed publish takes back what it claimed, so
+        the retried event publishes again.
         """
-        if not self._claim(resource, marker):
+        claimed = self._claim(key, controls)
+        if not claimed:
             return False
         try:
             self.publish(notification)
         except Exception:
-            self._release(resource, marker)
+            self._release(key, claimed)
             raise
         return True
 
@@ -55,43 +51,33 @@ class Notifier:
             Subject=notification.subject,
             Message=sns_message(notification),
             MessageStructure="json",
-            MessageAttributes={
-                name: {"DataType": v["DataType"], "StringValue": v["StringValue"]}
-                for name, v in notification.attributes.items()
-            },
+            MessageAttributes=notification.attributes,
         )
         return str(response["MessageId"])
 
-    def _claim(self, resource: str, marker: str) -> bool:
-        now = int(time.time())
-        try:
-            self._dynamodb.put_item(
-                TableName=self._table,
-                Item={
-                    "resource": {"S": resource},
-                    "fingerprint": {"S": marker},
-                    "notified_at": {"N": str(now)},
-                    "expires_at": {"N": str(now + REMEMBER_SECONDS)},
-                },
-                ConditionExpression="attribute_not_exists(#r) OR fingerprint <> :f",
-                ExpressionAttributeNames={"#r": "resource"},
-                ExpressionAttributeValues={":f": {"S": marker}},
-            )
-        except ClientError as e:
-            if error_code(e) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+    def _claim(self, key: str, controls: Set[str]) -> set[str]:
+        response = self._dynamodb.update_item(
+            TableName=self._table,
+            Key={"resource": {"S": key}},
+            UpdateExpression="ADD reported :controls SET expires_at = :expires",
+            ExpressionAttributeValues={
+                ":controls": {"SS": sorted(controls)},
+                ":expires": {"N": str(int(time.time()) + REMEMBER_SECONDS)},
+            },
+            ReturnValues="ALL_OLD",  # the whole (small) item: what was reported before
+        )
+        before = set(response.get("Attributes", {}).get("reported", {}).get("SS", []))
+        return set(controls) - before
 
-    def _release(self, resource: str, marker: str) -> None:
+    def _release(self, key: str, claimed: set[str]) -> None:
         try:
-            self._dynamodb.delete_item(
+            self._dynamodb.update_item(
                 TableName=self._table,
-                Key={"resource": {"S": resource}},
-                ConditionExpression="fingerprint = :f",
-                ExpressionAttributeValues={":f": {"S": marker}},
+                Key={"resource": {"S": key}},
+                UpdateExpression="DELETE reported :controls",
+                ExpressionAttributeValues={":controls": {"SS": sorted(claimed)}},
             )
         except ClientError as e:
-            # The publish error is the one to raise; this one only costs a duplicate
-            # notification if the claim outlives it.
+            # The publish error is the one to raise; this one only costs a missed
+            # notification if the retried event finds the claim still there.
             logger.warning("could not release notification claim", extra={"code": error_code(e)})

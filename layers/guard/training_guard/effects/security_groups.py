@@ -39,6 +39,10 @@ def add_self_rules(ec2: Any, group_id: str, gaps: Sequence[Gap]) -> Action:
         try:
             _authorize(ec2, direction, group_id, traffic)
         except ClientError as e:
+            if error_code(e) == "InvalidGroup.NotFound":
+                return Action(
+                    ActionKind.SKIPPED, f"Nothing to repair: {group_id} no longer exists."
+                )
             if not is_access_denied(e):
                 raise
             return Action(
@@ -113,11 +117,22 @@ def permission(rule: Rule) -> dict[str, Any]:
     return item
 
 
-def tag_groups(ec2: Any, tags_by_group: Mapping[str, Mapping[str, str]]) -> None:
-    """Write the guard's tags, one call per distinct tag set."""
+def tag_groups(ec2: Any, tags_by_group: Mapping[str, Mapping[str, str]]) -> Action | None:
+    """Write the guard's tags, one call per distinct tag set; a refusal is a failed action
+    (an SCP or tag policy may forbid it), never a reason to drop the event."""
     groups_by_tags: dict[tuple[tuple[str, str], ...], list[str]] = {}
     for group_id, tags in tags_by_group.items():
         groups_by_tags.setdefault(tuple(sorted(tags.items())), []).append(group_id)
     for tag_set, group_ids in groups_by_tags.items():
         tags_param = [{"Key": k, "Value": v} for k, v in tag_set]
-        ec2.create_tags(Resources=sorted(group_ids), Tags=tags_param)
+        try:
+            ec2.create_tags(Resources=sorted(group_ids), Tags=tags_param)
+        except ClientError as e:
+            if not (is_access_denied(e) or error_code(e) == "InvalidGroup.NotFound"):
+                raise
+            return Action(
+                ActionKind.FAILED,
+                f"Could not mark {', '.join(sorted(group_ids))} as guarded: {error_code(e)} "
+                f"({error_message(e)}). sg_guard will find them through their running jobs.",
+            )
+    return None

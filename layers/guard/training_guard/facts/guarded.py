@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from training_guard.facts.jobs import JobFacts
-from training_guard.facts.network import SecurityGroup
+from training_guard.facts.network import SecurityGroup, Subnet
 
 PEER_GROUPS_TAG = "training-guard:peer-groups"
 SELF_TRAFFIC_TAG = "training-guard:self-traffic"
+SUBNET_CIDRS_TAG = "training-guard:subnet-cidrs"
+TAG_VALUE_LIMIT = 256
 
 
 class SelfTraffic(IntEnum):
@@ -39,36 +41,53 @@ class SelfTraffic(IntEnum):
 
 @dataclass(frozen=True)
 class Guard:
+    """Why a group is guarded and what its jobs need of it. `subnet_cidrs` are the jobs'
+    subnets (a CIDR rule holding them all admits the jobs' traffic); empty when unknown,
+    and then the VPC's CIDRs stand in for them."""
+
     reason: str
     peers: frozenset[str] = frozenset()
     self_traffic: SelfTraffic = SelfTraffic.IPSEC
+    subnet_cidrs: frozenset[str] = frozenset()
 
     def merge(self, other: Guard) -> Guard:
         # Instances of either job must be served: keep only the peers both jobs have,
-        # and the more demanding traffic.
+        # every subnet either uses, and the more demanding traffic.
         return Guard(
-            self.reason, self.peers & other.peers, max(self.self_traffic, other.self_traffic)
+            self.reason,
+            self.peers & other.peers,
+            max(self.self_traffic, other.self_traffic),
+            self.subnet_cidrs | other.subnet_cidrs,
         )
 
     def tags(self, guard_tag_key: str) -> dict[str, str]:
         tags = {guard_tag_key: "true", SELF_TRAFFIC_TAG: self.self_traffic.tag_value}
         if self.peers:
             tags[PEER_GROUPS_TAG] = " ".join(sorted(self.peers))
+        cidrs = " ".join(sorted(self.subnet_cidrs))
+        if cidrs and len(cidrs) <= TAG_VALUE_LIMIT:
+            tags[SUBNET_CIDRS_TAG] = cidrs
         return tags
 
 
 def guard_from_tags(tags: Mapping[str, str], guard_tag_key: str) -> Guard | None:
-    if tags.get(guard_tag_key, "").strip().lower() != "true":
+    # Exactly `true`, the value the IAM conditions on the guards' writes accept.
+    if tags.get(guard_tag_key) != "true":
         return None
     return Guard(
         f"tagged {guard_tag_key}=true",
         frozenset(tags.get(PEER_GROUPS_TAG, "").split()),
         SelfTraffic.from_tag(tags.get(SELF_TRAFFIC_TAG)),
+        frozenset(tags.get(SUBNET_CIDRS_TAG, "").split()),
     )
 
 
-def guard_from_jobs(group_id: str, jobs: Iterable[JobFacts]) -> Guard | None:
-    """How the jobs that run in `group_id` use it; None when none does."""
+def guard_from_jobs(
+    group_id: str, jobs: Iterable[JobFacts], subnet_cidrs: Mapping[str, str] | None = None
+) -> Guard | None:
+    """How the jobs that run in `group_id` use it; None when none does.
+    `subnet_cidrs` maps the jobs' subnet ids to their CIDRs, where known."""
+    cidrs_of = subnet_cidrs or {}
     guard: Guard | None = None
     for job in jobs:
         for spec in job.specs:
@@ -81,18 +100,23 @@ def guard_from_jobs(group_id: str, jobs: Iterable[JobFacts]) -> Guard | None:
                 f"used by {job.kind.label} {job.name}",
                 frozenset(spec.security_groups) - {group_id},
                 traffic,
+                frozenset(cidrs_of[s] for s in spec.subnets if s in cidrs_of),
             )
             guard = found if guard is None else guard.merge(found)
     return guard
 
 
 def tags_to_write(
-    job: JobFacts, groups: Mapping[str, SecurityGroup], guard_tag_key: str
+    job: JobFacts,
+    groups: Mapping[str, SecurityGroup],
+    subnets: Mapping[str, Subnet],
+    guard_tag_key: str,
 ) -> dict[str, dict[str, str]]:
     """The guard tags each existing group of `job` should carry and does not yet."""
+    cidrs = {s.id: s.cidr for s in subnets.values()}
     wanted: dict[str, dict[str, str]] = {}
     for group in groups.values():
-        found = guard_from_jobs(group.id, [job])
+        found = guard_from_jobs(group.id, [job], cidrs)
         if found is None:
             continue
         existing = guard_from_tags(group.tags, guard_tag_key)

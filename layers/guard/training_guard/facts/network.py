@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -68,7 +68,8 @@ class Rule:
         wanted = [ipaddress.ip_network(n, strict=False) for n in networks]
         for cidr in self.cidrs:
             block = ipaddress.ip_network(cidr, strict=False)
-            if block.prefixlen == 0 and not wanted:
+            # With the networks unknown, only all of IPv4 surely holds them.
+            if not wanted and block.prefixlen == 0 and block.version == 4:
                 return True
             if wanted and all(
                 n.version == block.version and n.subnet_of(block)  # type: ignore[arg-type]
@@ -80,6 +81,9 @@ class Rule:
     @property
     def public_cidrs(self) -> tuple[str, ...]:
         return tuple(c for c in self.cidrs if ipaddress.ip_network(c, strict=False).prefixlen == 0)
+
+    def without_public_ranges(self) -> Rule:
+        return replace(self, cidrs=tuple(c for c in self.cidrs if c not in self.public_cidrs))
 
 
 @dataclass(frozen=True)
