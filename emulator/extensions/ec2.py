@@ -6,6 +6,10 @@ protocol and DescribeSecurityGroups returns it without ports.
 moto 5.2: `SecurityGroupRule.__init__` calls int(None) on the missing ports and the
 request fails with a 500.
 
+AWS: DescribeSecurityGroups(GroupNames=...) looks in the default VPC only (a group
+name is unique only within its VPC; EC2 API reference, DescribeSecurityGroups).
+moto 5.2: returns the groups of that name from every VPC.
+
 AWS: ModifySecurityGroupRules accepts a protocol by number ("6") as every rule
 call does, and the rule is then the same as one written "tcp".
 moto 5.2: stores "6" as given, so a later revoke of that rule by number or by name
@@ -26,6 +30,23 @@ _PORTED_PROTOCOLS = {"tcp", "udp", "icmp", "icmpv6", "6", "17", "1", "58", "-1",
 def install() -> None:
     _accept_portless_protocols()
     _normalise_modified_protocols()
+    _names_resolve_in_the_default_vpc()
+
+
+def _names_resolve_in_the_default_vpc() -> None:
+    backend = security_groups.SecurityGroupBackend
+    original = backend.describe_security_groups
+
+    def describe(
+        self: Any, group_ids: Any = None, groupnames: Any = None, filters: Any = None
+    ) -> Any:
+        groups = original(self, group_ids, groupnames, filters)
+        if not groupnames:
+            return groups
+        default_vpcs = {vpc.id for vpc in self.vpcs.values() if vpc.is_default}
+        return [g for g in groups if g.vpc_id in default_vpcs]
+
+    backend.describe_security_groups = describe  # type: ignore[method-assign]
 
 
 def _normalise_modified_protocols() -> None:

@@ -177,3 +177,16 @@ def test_failed_publish_is_not_remembered(world: World) -> None:
 
     guard_with(world).handle(event)  # the retried event must still tell
     assert len(world.notifications()) == 1
+
+
+def test_refused_tagging_is_a_failed_action_not_a_lost_event(world: World) -> None:
+    event = world.event("cloudtrail-create-training-job-compliant")
+    world.create_job_for(event)
+    refused = HttpFault("ec2", "CreateTags", "UnauthorizedOperation")
+    summary = guard_with(world, refused).handle(event).to_dict()
+    (action,) = summary["actions"]
+    assert action["action"] == "failed"
+    assert action["detail"].startswith(
+        f"Could not mark {world.good_group} as guarded: UnauthorizedOperation"
+    )
+    assert training_status("fraud-model-compliant") == "InProgress"

@@ -131,3 +131,11 @@ def test_modified_rule_by_protocol_number_can_be_revoked(world: World) -> None:
     )
     described = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissions"]
     assert not [p for p in described if p.get("FromPort") == 22]
+
+
+def test_group_names_resolve_in_the_default_vpc(world: World) -> None:
+    ec2 = boto3.client("ec2")
+    (default_vpc,) = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    (group,) = ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"]
+    assert group["VpcId"] == default_vpc["VpcId"]
+    assert world.vpc_id != default_vpc["VpcId"]  # the world's VPC has a "default" group too

@@ -119,3 +119,69 @@ def test_deploy_accounts_in_the_key_policy(
     (notification,) = world.notifications()
     assert json.loads(notification["MessageAttributes"]["action"]["Value"]) == ["none"]
     assert status("fraud-model-compliant") == "InProgress"
+
+
+def group_state(world: World, group_id: str) -> tuple[dict[str, str], list[dict[str, object]]]:
+    group = boto3.client("ec2").describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+    return {t["Key"]: t["Value"] for t in group.get("Tags", [])}, group["IpPermissions"]
+
+
+def test_an_exempt_group_is_not_touched(world: World, invoke: Invoke) -> None:
+    boto3.client("ec2").create_tags(
+        Resources=[world.bad_group], Tags=[{"Key": "training-guard:exempt", "Value": "true"}]
+    )
+    before = group_state(world, world.bad_group)
+    event = world.event("cloudtrail-create-training-job-missing-ipsec")
+    world.create_job_for(event)
+    summary = invoke(event)
+    assert [f["control"] for f in summary["findings"]] == ["sg-ipsec-self-rules"]
+    assert summary["actions"] == [
+        {
+            "action": "skipped",
+            "detail": f"{world.bad_group} is exempt or marked not guarded: its rules are left as they are.",
+        }
+    ]
+    assert group_state(world, world.bad_group) == before
+
+
+def test_the_groups_of_a_stopped_job_are_left_alone(world: World, invoke: Invoke) -> None:
+    # A stopped job's VpcConfig could name any group; the guard does not take it under guard.
+    event = world.event("cloudtrail-create-training-job-missing-ipsec")
+    event["detail"]["requestParameters"]["enableInterContainerTrafficEncryption"] = False
+    world.create_job_for(event)
+    before = group_state(world, world.bad_group)
+    summary = invoke(event)
+    assert [a["action"] for a in summary["actions"]] == ["stopped", "skipped"]
+    assert (
+        summary["actions"][1]["detail"] == "Security groups left as they are: the job was stopped."
+    )
+    assert group_state(world, world.bad_group) == before
+
+
+def test_a_missing_first_group_does_not_lose_the_event(world: World, invoke: Invoke) -> None:
+    event = world.event("cloudtrail-create-training-job-missing-ipsec")
+    event["detail"]["requestParameters"]["vpcConfig"]["securityGroupIds"] = [
+        "sg-0000000000000dead",
+        world.bad_group,
+    ]
+    world.create_job_for(event)
+    summary = invoke(event)
+    assert [f["control"] for f in summary["findings"]] == ["vpc-config", "sg-ipsec-self-rules"]
+    assert "sg-0000000000000dead" in summary["findings"][0]["message"]
+    assert [a["action"] for a in summary["actions"]] == ["stopped", "skipped"]
+    assert len(world.notifications()) == 1
+
+
+def test_tuning_children_tell_once_in_notify_mode(
+    world: World, invoke: Invoke, configure: Callable[..., None]
+) -> None:
+    configure(GUARD_MODE="notify")
+    world.create_job_for(world.event("cloudtrail-create-hyper-parameter-tuning-job"))
+    child = world.event("sagemaker-training-job-state-change-tuning-child")
+    world.create_job_for(child)
+    for number in range(3):  # the tuner starts child after child
+        child["detail"]["TrainingJobName"] = f"xgb-tuning-unencrypted-00{number}-1a2b3c4d"
+        assert invoke(child)["resource"].endswith(
+            "hyper-parameter-tuning-job/xgb-tuning-unencrypted"
+        )
+    assert len(world.notifications()) == 1

@@ -233,3 +233,71 @@ def test_feedback_loop_settles(
     own_changes = [line for line in logs() if line.get("message") == "security group evaluated"]
     assert [line["own_change"] for line in own_changes] == [False, True]
     assert len(world.notifications()) == 1
+
+
+def test_public_all_traffic_is_revoked_and_ipsec_restored_in_one_go(
+    world: World, logs: Callable[[], list[dict[str, Any]]]
+) -> None:
+    # All traffic from anywhere "admits" IPsec until it is revoked: the guard must not
+    # need a second round to notice that IPsec then has no rule.
+    world.guard_group(world.bad_group)
+    session = boto3.Session()
+    writes = RecordedWrites(session)
+    clients = Clients.create(session=session)
+    own_role = caller_role(clients.sts)
+    notifier = Notifier(clients.sns, world.topic_arn, clients.dynamodb, world.table_name)
+    guard = SgGuard(clients, Policy.from_environment(), notifier, own_role)
+    opened = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    clients.ec2.authorize_security_group_ingress(GroupId=world.bad_group, IpPermissions=[opened])
+    writes.drain()
+    first = guard.handle(
+        cloudtrail_event(
+            "AuthorizeSecurityGroupIngress",
+            {"GroupId": world.bad_group, "IpPermissions": [opened]},
+            "arn:aws:iam::123456789012:role/NetworkAdminRole",
+        )
+    ).to_dict()
+    assert [f["control"] for f in first["findings"]] == [
+        "sg-no-public-ingress",
+        "sg-ipsec-self-rules",
+    ]
+    assert [a["action"] for a in first["actions"]] == ["revoked", "repaired"]
+    feedback = [guard.handle(cloudtrail_event(n, p, own_role)).to_dict() for n, p in writes.drain()]
+    assert feedback
+    assert all(s["findings"] == [] and s["actions"] == [] for s in feedback)
+    assert self_rules(world, world.bad_group, Direction.INGRESS) == IPSEC
+
+
+def test_a_group_used_only_by_exempt_jobs_is_not_guarded(world: World, invoke_sg: Invoke) -> None:
+    job = world.event("cloudtrail-create-training-job-compliant")
+    job["detail"]["requestParameters"]["tags"] = [{"key": "training-guard:exempt", "value": "true"}]
+    world.create_job_for(job)
+    event = world.event("cloudtrail-ec2-authorize-ingress-public-legacy")
+    apply_change(world, event)
+    summary = invoke_sg(event)
+    assert summary["actions"][0]["detail"].startswith(f"{world.good_group} is not guarded")
+    assert public_ingress(world, world.good_group) == [("tcp", 3389, "0.0.0.0/0")]
+
+
+def test_a_group_named_only_by_name(world: World, invoke_sg: Invoke) -> None:
+    ec2 = world.client("ec2")
+    (default,) = ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"]
+    world.guard_group(default["GroupId"])
+    opened = {
+        "IpProtocol": "tcp",
+        "FromPort": 22,
+        "ToPort": 22,
+        "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+    }
+    ec2.authorize_security_group_ingress(GroupName="default", IpPermissions=[opened])
+    event = world.event("cloudtrail-ec2-authorize-ingress-public-legacy")
+    request = event["detail"]["requestParameters"]
+    del request["groupId"]
+    request.update(groupName="default", fromPort=22, toPort=22)
+    summary = invoke_sg(event)
+    assert summary["resource"].endswith(f":security-group/{default['GroupId']}")
+    assert [a["action"] for a in summary["actions"]] == [
+        "revoked",
+        "repaired",
+    ]  # guarded: IPsec too
+    assert public_ingress(world, default["GroupId"]) == []

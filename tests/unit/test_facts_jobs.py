@@ -183,3 +183,19 @@ def test_tuning_job_without_definitions_is_refused() -> None:
         FactsError, match="neither TrainingJobDefinition nor TrainingJobDefinitions"
     ):
         tuning_job_from_cloudtrail({"hyperParameterTuningJobName": "t"}, None, ACCOUNT, REGION)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"vpcConfig": ["sg-1"]}, "VpcConfig must be an object, not list"),
+        ({"outputDataConfig": "s3://bucket"}, "OutputDataConfig must be an object, not str"),
+        ({"outputDataConfig": {"kmsKeyId": 42}}, "OutputDataConfig.KmsKeyId must be a string, not int"),
+        ({"resourceConfig": {"instanceGroups": {"instanceType": "ml.m5.large"}}}, "InstanceGroups must be a list of objects"),
+        ({"resourceConfig": {"instanceGroups": ["ml.m5.large"]}}, "InstanceGroups must be a list of objects"),
+    ],
+)  # fmt: skip
+def test_malformed_fields_are_named(change: dict[str, object], message: str) -> None:
+    request = {"trainingJobName": "j", "resourceConfig": {"instanceType": "ml.m5.large"}, **change}
+    with pytest.raises(FactsError, match=message):
+        training_job_from_cloudtrail(request, None, ACCOUNT, REGION)

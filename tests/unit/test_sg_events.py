@@ -139,3 +139,10 @@ def test_refusals(event_name: str, request_parameters: dict[str, Any], message: 
 )
 def test_changes_read_as_words(change: RuleChange, text: str) -> None:
     assert change.describe() == text
+
+
+def test_modify_request_that_is_not_an_object() -> None:
+    with pytest.raises(FactsError, match="ModifySecurityGroupRulesRequest must be an object"):
+        security_group_change(
+            "ModifySecurityGroupRules", {"ModifySecurityGroupRulesRequest": "x"}, None
+        )

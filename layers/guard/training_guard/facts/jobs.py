@@ -244,8 +244,8 @@ def _spec(params: Mapping[str, Any], label: str) -> TrainingSpec:
     resources = params.get("ResourceConfig")
     if not isinstance(resources, Mapping):
         raise FactsError(f"{label}: ResourceConfig is missing")
-    vpc = params.get("VpcConfig") or {}
-    output = params.get("OutputDataConfig") or {}
+    vpc = _mapping(params, "VpcConfig", label)
+    output = _mapping(params, "OutputDataConfig", label)
     return TrainingSpec(
         label=label,
         instance_groups=_instance_groups(resources, label),
@@ -253,16 +253,34 @@ def _spec(params: Mapping[str, Any], label: str) -> TrainingSpec:
         network_isolation=_flag(params.get("EnableNetworkIsolation")),
         subnets=_strings(vpc.get("Subnets")),
         security_groups=_strings(vpc.get("SecurityGroupIds")),
-        output_kms_key=output.get("KmsKeyId") or None,
-        volume_kms_key=resources.get("VolumeKmsKeyId") or None,
+        output_kms_key=_key_reference(output, "OutputDataConfig.KmsKeyId", label),
+        volume_kms_key=_key_reference(resources, "ResourceConfig.VolumeKmsKeyId", label),
     )
+
+
+def _mapping(params: Mapping[str, Any], key: str, label: str) -> Mapping[str, Any]:
+    value = params.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise FactsError(f"{label}: {key} must be an object, not {type(value).__name__}")
+    return value
+
+
+def _key_reference(params: Mapping[str, Any], field: str, label: str) -> str | None:
+    value = params.get(field.rsplit(".", 1)[1])
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise FactsError(f"{label}: {field} must be a string, not {type(value).__name__}")
+    return value
 
 
 def _instance_groups(resources: Mapping[str, Any], label: str) -> tuple[InstanceGroup, ...]:
     groups = resources.get("InstanceGroups")
-    if groups:
-        return tuple(_instance_group(g, label) for g in groups)
-    return (_instance_group(resources, label),)
+    if not groups:
+        return (_instance_group(resources, label),)
+    if not isinstance(groups, list) or not all(isinstance(g, Mapping) for g in groups):
+        raise FactsError(f"{label}: ResourceConfig.InstanceGroups must be a list of objects")
+    return tuple(_instance_group(g, label) for g in groups)
 
 
 def _instance_group(raw: Mapping[str, Any], label: str) -> InstanceGroup:

@@ -93,6 +93,8 @@ def describe_rule(rule: Rule) -> str:
 
 def _modify(request: Mapping[str, Any]) -> SecurityGroupChange:
     body = request.get("ModifySecurityGroupRulesRequest", request)
+    if not isinstance(body, Mapping):
+        raise FactsError("ModifySecurityGroupRulesRequest must be an object")
     group_id = body.get("GroupId")
     if not group_id:
         raise FactsError("ModifySecurityGroupRules request names no GroupId")
