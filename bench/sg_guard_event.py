@@ -25,8 +25,10 @@ def scenario(sample: str, *, tagged: bool = True, running_jobs: int = 0) -> Scen
     def prepare(
         world: World, clients: Clients, notifier: Notifier
     ) -> tuple[Handle, dict[str, Any]]:
-        if tagged:
-            world.guard_group(world.good_group)
+        if tagged:  # as the job guard tags the groups of the jobs it lets run
+            world.guard_group(
+                world.good_group, **{"training-guard:subnet-cidrs": "10.0.1.0/24 10.0.2.0/24"}
+            )
         job = world.event("cloudtrail-create-training-job-compliant")
         for number in range(running_jobs):
             job["detail"]["requestParameters"]["trainingJobName"] = f"running-{number}"

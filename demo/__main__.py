@@ -46,7 +46,7 @@ def main() -> None:
         for number, (sample, story) in enumerate(STORY, start=1):
             _episode(world, number, sample, story)
         print("Later, people change security groups. The job guard tagged the groups of the jobs")
-        print(f"it saw ({world.good_group}, {world.bad_group}); sg_guard keeps them in order.\n")
+        print(f"it let run ({world.good_group}, {world.bad_group}); sg_guard keeps them right.\n")
         for number, (sample, story) in enumerate(GROUP_STORY, start=len(STORY) + 1):
             _group_episode(world, number, sample, story)
         _notifications(world)
