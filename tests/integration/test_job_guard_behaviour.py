@@ -138,7 +138,7 @@ def test_an_exempt_group_is_not_touched(world: World, invoke: Invoke) -> None:
     assert summary["actions"] == [
         {
             "action": "skipped",
-            "detail": f"{world.bad_group} is exempt or marked not guarded: its rules are left as they are.",
+            "detail": f"{world.bad_group} is tagged training-guard:exempt=true: reported, its rules left as they are.",
         }
     ]
     assert group_state(world, world.bad_group) == before
@@ -153,7 +153,8 @@ def test_the_groups_of_a_stopped_job_are_left_alone(world: World, invoke: Invoke
     summary = invoke(event)
     assert [a["action"] for a in summary["actions"]] == ["stopped", "skipped"]
     assert (
-        summary["actions"][1]["detail"] == "Security groups left as they are: the job was stopped."
+        summary["actions"][1]["detail"]
+        == "Security groups left as they are: the guard changes the groups only of jobs it lets run."
     )
     assert group_state(world, world.bad_group) == before
 
@@ -185,3 +186,47 @@ def test_tuning_children_tell_once_in_notify_mode(
             "hyper-parameter-tuning-job/xgb-tuning-unencrypted"
         )
     assert len(world.notifications()) == 1
+
+
+def test_a_job_group_open_to_the_internet_is_closed_when_the_job_runs(
+    world: World, invoke: Invoke
+) -> None:
+    opened = {
+        "IpProtocol": "tcp",
+        "FromPort": 22,
+        "ToPort": 22,
+        "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+    }
+    boto3.client("ec2").authorize_security_group_ingress(
+        GroupId=world.good_group, IpPermissions=[opened]
+    )
+    event = world.event("cloudtrail-create-training-job-compliant")
+    world.create_job_for(event)
+    summary = invoke(event)
+    assert [f["control"] for f in summary["findings"]] == ["sg-no-public-ingress"]
+    assert summary["actions"] == [
+        {
+            "action": "revoked",
+            "detail": f"Revoked public ingress on {world.good_group}: tcp 22 with 0.0.0.0/0.",
+        }
+    ]
+    tags, rules = group_state(world, world.good_group)
+    assert tags["training-guard:guarded"] == "true"
+    assert not [r for r in rules if any(c["CidrIp"] == "0.0.0.0/0" for c in r["IpRanges"])]  # type: ignore[union-attr, index]
+    assert status("fraud-model-compliant") == "InProgress"
+
+
+def test_switching_to_enforce_tells_the_stop(
+    world: World, invoke: Invoke, configure: Callable[..., None]
+) -> None:
+    event = world.event("cloudtrail-create-training-job-unencrypted")
+    world.create_job_for(event)
+    configure(GUARD_MODE="notify")
+    invoke(event)
+    configure(GUARD_MODE="enforce")
+    invoke(event)
+    subjects = [n["Subject"] for n in world.notifications()]
+    assert subjects == [
+        "[Training Guard] HIGH: training job fraud-model-unencrypted reported",
+        "[Training Guard] HIGH: training job fraud-model-unencrypted stopped",
+    ]

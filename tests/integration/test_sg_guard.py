@@ -21,6 +21,7 @@ from tests.integration.ec2_changes import (
     public_ingress,
     self_rules,
 )
+from tests.integration.faults import HttpFault
 from training_guard.config import Policy
 from training_guard.effects.aws import Clients, caller_role
 from training_guard.effects.notify import Notifier
@@ -124,6 +125,7 @@ def test_a_group_used_by_a_running_job_is_guarded_and_tagged(
     assert {t["Key"]: t["Value"] for t in tags} == {
         "training-guard:guarded": "true",
         "training-guard:self-traffic": "ipsec",
+        "training-guard:subnet-cidrs": "unknown",  # the running-job scan does not read subnets
     }
 
 
@@ -146,7 +148,7 @@ def test_exempt_group_is_reported_not_touched(world: World, invoke_sg: Invoke) -
     apply_change(world, event)
     summary = invoke_sg(event)
     assert summary["actions"][0]["detail"].endswith(
-        "is tagged training-guard:exempt=true: reported, not touched."
+        "is tagged training-guard:exempt=true: reported, its rules left as they are."
     )
     assert self_rules(world, world.good_group, Direction.INGRESS) == {("50", None)}
 
@@ -301,3 +303,18 @@ def test_a_group_named_only_by_name(world: World, invoke_sg: Invoke) -> None:
         "repaired",
     ]  # guarded: IPsec too
     assert public_ingress(world, default["GroupId"]) == []
+
+
+def test_refused_tagging_of_a_running_jobs_group_is_told(world: World) -> None:
+    world.create_job_for(world.event("cloudtrail-create-training-job-compliant"))  # untagged group
+    event = world.event("cloudtrail-ec2-authorize-ingress-public-legacy")
+    apply_change(world, event)
+    session = boto3.Session()
+    HttpFault("ec2", "CreateTags", "UnauthorizedOperation").install(session)
+    clients = Clients.create(session=session)
+    notifier = Notifier(clients.sns, world.topic_arn, clients.dynamodb, world.table_name)
+    summary = SgGuard(clients, Policy(), notifier).handle(event).to_dict()
+    assert [a["action"] for a in summary["actions"]] == ["failed", "skipped"]
+    assert "UnauthorizedOperation" in summary["actions"][0]["detail"]
+    (notification,) = world.notifications()
+    assert notification["Subject"].endswith("guard action failed")

@@ -145,6 +145,13 @@ CASES = {
     "a single efa instance needs no efa rules": (
         spec(instance_groups=(InstanceGroup("ml.p4d.24xlarge", 1),), volume_kms_key=None),
         evidence(security_groups={SG_A: group(ingress=())}), None, []),
+    # sg-no-public-ingress
+    "job group open to the internet": (
+        spec(), evidence(security_groups={SG_A: group(ingress=(*IPSEC_IN, Rule("6", 22, 22, cidrs=("0.0.0.0/0",))))}),
+        None, ["sg-no-public-ingress"]),
+    "public all-traffic ingress does not count as ipsec self traffic": (
+        spec(), evidence(security_groups={SG_A: group(ingress=(Rule("-1", cidrs=("0.0.0.0/0",)),))}),
+        None, ["sg-ipsec-self-rules", "sg-no-public-ingress"]),
     # subnet-capacity
     "subnet too small": (spec(), evidence(subnets={SUBNET_1: Subnet(SUBNET_1, VPC, "10.0.1.0/28", 3)}),
                          None, ["subnet-capacity"]),

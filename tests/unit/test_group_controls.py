@@ -121,3 +121,16 @@ def test_tags_to_write_only_when_they_change() -> None:
     }
     tagged = SecurityGroup(G, "vpc-1", IPSEC, (ALL_OUT,), wanted[G])
     assert tags_to_write(job((G,), subnets=("subnet-1",)), {G: tagged}, subnets, GUARD) == {}
+
+
+def test_subnets_that_do_not_fit_a_tag_are_written_as_unknown() -> None:
+    many = frozenset(f"10.{n}.0.0/24" for n in range(40))
+    tags = Guard("t", subnet_cidrs=many).tags(GUARD)
+    assert tags["training-guard:subnet-cidrs"] == "unknown"
+    assert guard_from_tags(tags, GUARD) == Guard(
+        f"tagged {GUARD}=true"
+    )  # unknown: VPC CIDRs stand in
+    # Merging with a guard whose subnets are unknown keeps them unknown.
+    assert (
+        Guard("a", subnet_cidrs=frozenset({"10.0.1.0/24"})).merge(Guard("b")).subnet_cidrs is None
+    )

@@ -103,6 +103,7 @@ def test_public_control_ids() -> None:
         "vpc-config",
         "sg-ipsec-self-rules",
         "sg-efa-self-rules",
+        "sg-no-public-ingress",
         "subnet-capacity",
         "s3-private-endpoint",
         "output-kms",

@@ -52,6 +52,15 @@ class Policy:
             not self.is_exempt(group_tags) and group_tags.get(self.guard_tag_key, "true") == "true"
         )
 
+    def left_alone(self, group_id: str, group_tags: Mapping[str, str]) -> str:
+        """Why a group the guards may not change is left alone, in words."""
+        why = (
+            f"tagged {self.exempt_tag_key}=true"
+            if self.is_exempt(group_tags)
+            else f"tagged {self.guard_tag_key}={group_tags.get(self.guard_tag_key)}"
+        )
+        return f"{group_id} is {why}: reported, its rules left as they are."
+
 
 def required(name: str, env: Mapping[str, str] | None = None) -> str:
     value = (os.environ if env is None else env).get(name, "").strip()

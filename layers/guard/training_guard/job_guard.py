@@ -10,12 +10,16 @@ from typing import Any
 
 from training_guard.config import GuardMode, Policy
 from training_guard.controls import Remediation, evaluate_job, facts_needed, remediation_of
-from training_guard.controls.network import efa_gaps, ipsec_gaps
+from training_guard.controls.network import efa_gaps, ipsec_gaps, public_ingress
 from training_guard.effects.aws import Clients
 from training_guard.effects.jobs import stop_job, tuning_job
 from training_guard.effects.loaders import load_evidence
 from training_guard.effects.notify import Notifier
-from training_guard.effects.security_groups import add_self_rules, tag_groups
+from training_guard.effects.security_groups import (
+    add_self_rules,
+    revoke_public_ingress,
+    tag_groups,
+)
 from training_guard.events import (
     JOB_GUARD_EVENTS,
     CloudTrailApiCall,
@@ -39,10 +43,11 @@ from training_guard.facts.jobs import (
     tuning_job_from_description,
 )
 from training_guard.model import Action, ActionKind, Finding, Summary
-from training_guard.notification import Subject, build_notification
+from training_guard.notification import Subject, build_notification, news
 from training_guard.observability import logger, record_findings, record_rejected_event
 
 ACTIVE_STATUS = "InProgress"
+LEFT_ALONE = "the guard changes the groups only of jobs it lets run"
 CREATE_CALLS = {
     "CreateTrainingJob": training_job_from_cloudtrail,
     "CreateHyperParameterTuningJob": tuning_job_from_cloudtrail,
@@ -93,8 +98,7 @@ class JobGuard:
         if findings:
             about = Subject(job.kind.label, job.name, job.account, job.region, trigger)
             notification = build_notification(summary, about, self._policy.exempt_tag_key)
-            controls = {f.control for f in findings}
-            if not self._notifier.notify_once(job.arn, controls, notification):
+            if not self._notifier.notify_once(job.arn, news(summary), notification):
                 logger.info("already notified of these controls", extra={"resource": job.arn})
         return summary
 
@@ -116,6 +120,7 @@ class JobGuard:
     ) -> tuple[Action, ...]:
         remediations = {remediation_of(f) for f in findings}
         stopping = Remediation.STOP_JOB in remediations
+        group_changes = remediations & {Remediation.ADD_RULES, Remediation.REVOKE_RULES}
         if self._policy.is_exempt(job.tags):
             if not findings:
                 return ()
@@ -124,41 +129,78 @@ class JobGuard:
             )
             return (Action(ActionKind.SKIPPED, reason),)
         if self._policy.mode is GuardMode.NOTIFY:
-            wanted = [r for r in (Remediation.STOP_JOB, Remediation.ADD_RULES) if r in remediations]
-            if not wanted:
-                return ()
-            would = " and ".join(r.value for r in wanted)
-            return (Action(ActionKind.SKIPPED, f"notify mode: would {would}."),)
-        actions: list[Action] = []
-        if stopping:
+            return self._would(stopping, group_changes)
+        return self._enforce(job, findings, evidence)
+
+    def _enforce(
+        self, job: JobFacts, findings: tuple[Finding, ...], evidence: Evidence
+    ) -> tuple[Action, ...]:
+        remediations = {remediation_of(f) for f in findings}
+        group_changes = remediations & {Remediation.ADD_RULES, Remediation.REVOKE_RULES}
+        if Remediation.STOP_JOB in remediations:
             stop_controls = sorted(
                 {f.control for f in findings if remediation_of(f) is Remediation.STOP_JOB}
             )
-            reason = ", ".join(stop_controls)
-            actions.append(stop_job(self._clients.sagemaker, job.kind, job.name, reason))
-            if Remediation.ADD_RULES in remediations:
-                # A stopped job's VpcConfig is not trusted to name groups the guard changes.
-                actions.append(
-                    Action(
-                        ActionKind.SKIPPED, "Security groups left as they are: the job was stopped."
-                    )
-                )
-            return tuple(actions)
-        actions.extend(self._take_under_guard(job, evidence))
+            stop = stop_job(self._clients.sagemaker, job.kind, job.name, ", ".join(stop_controls))
+            # A job to be stopped does not get to choose which groups the guard changes.
+            left = Action(ActionKind.SKIPPED, f"Security groups left as they are: {LEFT_ALONE}.")
+            return (stop, left) if group_changes else (stop,)
+        refusal = self._take_under_guard(job, evidence)
+        if refusal:
+            if not group_changes:
+                return (refusal,)
+            not_changed = Action(
+                ActionKind.SKIPPED,
+                "Security groups not changed: the guard may change only groups tagged "
+                f"{self._policy.guard_tag_key}=true.",
+            )
+            return (refusal, not_changed)
+        actions: list[Action] = []
+        if Remediation.REVOKE_RULES in remediations:
+            actions.extend(self._revoke_public(job, evidence))
         if Remediation.ADD_RULES in remediations:
             actions.extend(self._repair(job, evidence))
         return tuple(actions)
 
-    def _take_under_guard(self, job: JobFacts, evidence: Evidence) -> list[Action]:
+    def _would(self, stopping: bool, group_changes: set[Remediation]) -> tuple[Action, ...]:
+        if stopping:
+            detail = (
+                "notify mode: would stop the job; its security groups would be left as they "
+                f"are ({LEFT_ALONE})."
+            )
+        elif group_changes:
+            detail = f"notify mode: would {' and '.join(sorted(r.value for r in group_changes))}."
+        else:
+            return ()
+        return (Action(ActionKind.SKIPPED, detail),)
+
+    def _take_under_guard(self, job: JobFacts, evidence: Evidence) -> Action | None:
         """Tag the groups of a job that runs, so that sg_guard keeps them in order."""
         groups = {
             gid: g for gid, g in evidence.security_groups.items() if self._policy.may_guard(g.tags)
         }
         wanted = tags_to_write(job, groups, evidence.subnets, self._policy.guard_tag_key)
-        refusal = tag_groups(self._clients.ec2, wanted) if wanted else None
-        return [refusal] if refusal else []
+        return tag_groups(self._clients.ec2, wanted) if wanted else None
+
+    def _revoke_public(self, job: JobFacts, evidence: Evidence) -> list[Action]:
+        actions: list[Action] = []
+        group_ids = dict.fromkeys(g for spec in job.specs for g in spec.security_groups)
+        for group_id in group_ids:
+            group = evidence.security_groups.get(group_id)
+            if group is None or not public_ingress(group):
+                continue
+            if self._policy.may_guard(group.tags):
+                actions.append(
+                    revoke_public_ingress(self._clients.ec2, group_id, public_ingress(group))
+                )
+            else:
+                actions.append(
+                    Action(ActionKind.SKIPPED, self._policy.left_alone(group_id, group.tags))
+                )
+        return actions
 
     def _repair(self, job: JobFacts, evidence: Evidence) -> list[Action]:
+        actions: list[Action] = []
         gaps_by_group: dict[str, list[Any]] = {}
         for spec in job.specs:
             gaps = ipsec_gaps(spec, evidence) + efa_gaps(spec, evidence)
@@ -167,13 +209,13 @@ class JobGuard:
                 continue
             target = existing[0]
             if not self._policy.may_guard(evidence.security_groups[target].tags):
-                reason = (
-                    f"{target} is exempt or marked not guarded: its rules are left as they are."
-                )
-                return [Action(ActionKind.SKIPPED, reason)]
+                tags = evidence.security_groups[target].tags
+                actions.append(Action(ActionKind.SKIPPED, self._policy.left_alone(target, tags)))
+                continue
             group = gaps_by_group.setdefault(target, [])
             group.extend(g for g in gaps if g not in group)
-        return [add_self_rules(self._clients.ec2, g, gaps) for g, gaps in gaps_by_group.items()]
+        actions += [add_self_rules(self._clients.ec2, g, gaps) for g, gaps in gaps_by_group.items()]
+        return actions
 
     def _reject(self, raw_event: Any, reason: str) -> Summary:
         # The event's content is not logged: it may carry hyperparameters or secrets.

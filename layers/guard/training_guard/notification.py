@@ -52,6 +52,16 @@ def build_notification(summary: Summary, about: Subject, exempt_tag_key: str) ->
     )
 
 
+def news(summary: Summary) -> set[str]:
+    """What makes a notification worth sending again for the same resource: a control not
+    reported before, or an outcome not reported before (the stop that notify mode only
+    announced, a repair that failed before)."""
+    outcomes = {
+        f"action:{a.action.value}" for a in summary.actions if a.action is not ActionKind.SKIPPED
+    }
+    return {f.control for f in summary.findings} | outcomes
+
+
 def sns_message(notification: Notification) -> str:
     """A MessageStructure=json body: text for email and SMS, JSON for programs."""
     document = json.dumps(notification.document, sort_keys=True)
@@ -68,9 +78,17 @@ def sns_message(notification: Notification) -> str:
     )
 
 
+_OUTCOME_WORDS = {
+    ActionKind.STOPPED: "stopped",
+    ActionKind.REPAIRED: "repaired",
+    ActionKind.REVOKED: "public ingress revoked",
+    ActionKind.FAILED: "guard action failed",
+}
+
+
 def _subject_line(summary: Summary, about: Subject) -> str:
     severity = summary.worst_severity.name if summary.worst_severity else "INFO"
-    verbs = [a.action.value for a in summary.actions if a.action is not ActionKind.SKIPPED]
+    verbs = [_OUTCOME_WORDS[a.action] for a in summary.actions if a.action in _OUTCOME_WORDS]
     outcome = ", ".join(dict.fromkeys(verbs)) or (
         "reported" if summary.mode == "notify" else "not changed"
     )

@@ -12,7 +12,8 @@ from typing import Any
 
 from training_guard.config import GuardMode, Policy
 from training_guard.controls import Remediation, evaluate_group, remediation_of
-from training_guard.controls.security_groups import GroupFacts, efa_gaps, ipsec_gaps, public_ingress
+from training_guard.controls.network import public_ingress
+from training_guard.controls.security_groups import GroupFacts, efa_gaps, ipsec_gaps
 from training_guard.effects.aws import Clients, role_arn
 from training_guard.effects.guarded import RunningJobs, decide_guard, find_group, vpc_cidrs
 from training_guard.effects.loaders import describe_security_groups
@@ -28,7 +29,7 @@ from training_guard.facts.sg_events import (
     security_group_change,
 )
 from training_guard.model import Action, ActionKind, Finding, Summary
-from training_guard.notification import Subject, build_notification
+from training_guard.notification import Subject, build_notification, news
 from training_guard.observability import logger, record_findings, record_rejected_event
 
 SG_GUARD_EVENTS = {"AWS API Call via CloudTrail": CloudTrailApiCall}
@@ -110,14 +111,16 @@ class SgGuard:
         peers = (
             describe_security_groups(self._clients.ec2, sorted(guard.peers)) if guard.peers else {}
         )
-        facts = GroupFacts(group, guard, tuple(peers.values()), tuple(sorted(guard.subnet_cidrs)))
-        if guard.subnet_cidrs:
+        facts = GroupFacts(
+            group, guard, tuple(peers.values()), tuple(sorted(guard.subnet_cidrs or ()))
+        )
+        if guard.subnet_cidrs is not None:
             return facts
         # Subnets unknown (a group tagged by hand): a rule naming a private range admits
         # the jobs' traffic if it holds the whole VPC. Read the VPC's CIDRs only when
         # that could change the verdict.
         private_ranges = any(
-            rule.cidrs and not rule.public_cidrs
+            rule.without_public_ranges().cidrs
             for g in facts.job_groups
             for rule in g.ingress + g.egress
         )
@@ -131,13 +134,7 @@ class SgGuard:
         if not remediations:
             return ()
         if not self._policy.may_guard(group.tags):
-            key = self._policy.guard_tag_key
-            why = (
-                f"tagged {self._policy.exempt_tag_key}=true"
-                if self._policy.is_exempt(group.tags)
-                else f"tagged {key}={group.tags.get(key)}"
-            )
-            return (Action(ActionKind.SKIPPED, f"{group.id} is {why}: reported, not touched."),)
+            return (Action(ActionKind.SKIPPED, self._policy.left_alone(group.id, group.tags)),)
         if self._policy.mode is GuardMode.NOTIFY:
             would = " and ".join(r.value for r in sorted(remediations))
             return (Action(ActionKind.SKIPPED, f"notify mode: would {would}."),)
@@ -145,7 +142,14 @@ class SgGuard:
         if guard_from_tags(group.tags, self._policy.guard_tag_key) is None:
             # Guarded because a running job uses it: tag it, so the next change is
             # decided with one call, and so the guard's IAM policy lets it repair.
-            tag_groups(self._clients.ec2, {group.id: facts.guard.tags(self._policy.guard_tag_key)})
+            tags = {group.id: facts.guard.tags(self._policy.guard_tag_key)}
+            if refusal := tag_groups(self._clients.ec2, tags):
+                skipped = Action(
+                    ActionKind.SKIPPED,
+                    f"{group.id} not changed: the guard may change only groups tagged "
+                    f"{self._policy.guard_tag_key}=true.",
+                )
+                return (refusal, skipped)
         if Remediation.REVOKE_RULES in remediations:
             actions.append(
                 revoke_public_ingress(self._clients.ec2, group.id, public_ingress(group))
@@ -169,7 +173,7 @@ class SgGuard:
         notification = build_notification(summary, about, self._policy.exempt_tag_key)
         # Each change is news of its own: key by the change, not only by the group.
         key = f"{summary.resource}#{event.detail.event_id or event.id}"
-        self._notifier.notify_once(key, {f.control for f in summary.findings}, notification)
+        self._notifier.notify_once(key, news(summary), notification)
 
     def _is_own(self, identity: dict[str, Any]) -> bool:
         return self._own_role is not None and principal_role(identity) == self._own_role

@@ -16,9 +16,11 @@ from training_guard.facts.network import (
     ALL_TRAFFIC,
     IPSEC_TRAFFIC,
     Direction,
+    Rule,
     SecurityGroup,
     Traffic,
 )
+from training_guard.facts.sg_events import describe_rule
 
 ADDRESSES_PER_INSTANCE = 2
 ADDRESSES_PER_EFA_INSTANCE = 5
@@ -123,6 +125,27 @@ def sg_efa_self_rules(spec: TrainingSpec, evidence: Evidence, _: Policy) -> Iter
             f"{_describe_gaps(gaps)}. Add all-traffic self-referencing rules to "
             f"{spec.security_groups[0]}."
         )
+
+
+def sg_no_public_ingress(spec: TrainingSpec, evidence: Evidence, _: Policy) -> Iterator[str]:
+    for group in _groups(spec, evidence):
+        rules = public_ingress(group)
+        if rules:
+            yield (
+                f"{group.id}, a security group of this job, admits traffic from the whole "
+                f"internet: {describe_public(rules)}. Training instances must not be reachable "
+                "from outside: revoke those ranges (only those; other rules stay)."
+            )
+
+
+def public_ingress(group: SecurityGroup) -> list[Rule]:
+    return [rule for rule in group.ingress if rule.public_cidrs]
+
+
+def describe_public(rules: Sequence[Rule]) -> str:
+    return "; ".join(
+        describe_rule(Rule(r.protocol, r.from_port, r.to_port, cidrs=r.public_cidrs)) for r in rules
+    )
 
 
 def subnet_capacity(spec: TrainingSpec, evidence: Evidence, _: Policy) -> Iterator[str]:

@@ -46,6 +46,8 @@ JOB_CONTROLS: tuple[Control, ...] = (
             network.sg_ipsec_self_rules, frozenset({Fact.SECURITY_GROUPS, Fact.SUBNETS})),
     Control("sg-efa-self-rules", Severity.MEDIUM, Remediation.ADD_RULES,
             network.sg_efa_self_rules, frozenset({Fact.SECURITY_GROUPS})),
+    Control("sg-no-public-ingress", Severity.CRITICAL, Remediation.REVOKE_RULES,
+            network.sg_no_public_ingress, frozenset({Fact.SECURITY_GROUPS})),
     Control("subnet-capacity", Severity.MEDIUM, Remediation.REPORT, network.subnet_capacity,
             frozenset({Fact.SUBNETS})),
     Control("s3-private-endpoint", Severity.LOW, Remediation.REPORT, network.s3_private_endpoint,

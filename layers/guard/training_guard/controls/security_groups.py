@@ -6,10 +6,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from training_guard.config import Policy
-from training_guard.controls.network import Gap, missing_self_traffic
+from training_guard.controls.network import (
+    Gap,
+    describe_public,
+    missing_self_traffic,
+    public_ingress,
+)
 from training_guard.facts.guarded import Guard, SelfTraffic
-from training_guard.facts.network import ALL_TRAFFIC, IPSEC_TRAFFIC, Rule, SecurityGroup
-from training_guard.facts.sg_events import describe_rule
+from training_guard.facts.network import ALL_TRAFFIC, IPSEC_TRAFFIC, SecurityGroup
 
 
 @dataclass(frozen=True)
@@ -24,10 +28,6 @@ class GroupFacts:
     @property
     def job_groups(self) -> list[SecurityGroup]:
         return [self.group, *self.peers]
-
-
-def public_ingress(group: SecurityGroup) -> list[Rule]:
-    return [rule for rule in group.ingress if rule.public_cidrs]
 
 
 def ipsec_gaps(facts: GroupFacts) -> list[Gap]:
@@ -47,14 +47,10 @@ def efa_gaps(facts: GroupFacts) -> list[Gap]:
 def sg_no_public_ingress(facts: GroupFacts, _: Policy) -> Iterator[str]:
     rules = public_ingress(facts.group)
     if rules:
-        listing = "; ".join(
-            describe_rule(Rule(r.protocol, r.from_port, r.to_port, cidrs=r.public_cidrs))
-            for r in rules
-        )
         yield (
             f"{facts.group.id} ({facts.guard.reason}) admits traffic from the whole internet: "
-            f"{listing}. Training instances must not be reachable from outside; those "
-            "ranges are revoked, every other rule stays."
+            f"{describe_public(rules)}. Training instances must not be reachable from outside: "
+            "revoke those ranges (only those; other rules stay)."
         )
 
 
@@ -62,9 +58,9 @@ def sg_ipsec_self_rules(facts: GroupFacts, _: Policy) -> Iterator[str]:
     gaps = ipsec_gaps(facts)
     if gaps:
         yield (
-            f"{facts.group.id} ({facts.guard.reason}) no longer allows "
-            f"{_describe(gaps)} between the instances of its training jobs, so encrypted "
-            f"inter-container traffic (IPsec) cannot flow. Self-referencing rules restore it."
+            f"{facts.group.id} ({facts.guard.reason}) does not allow {_describe(gaps)} "
+            "between the instances of its training jobs, so encrypted inter-container "
+            "traffic (IPsec) cannot flow. Add self-referencing rules for it."
         )
 
 
@@ -73,8 +69,8 @@ def sg_efa_self_rules(facts: GroupFacts, _: Policy) -> Iterator[str]:
     if gaps:
         yield (
             f"{facts.group.id} ({facts.guard.reason}) serves EFA instances but lacks "
-            f"{_describe(gaps)} from and to itself; EFA traffic cannot flow. All-traffic "
-            "self-referencing rules restore it."
+            f"{_describe(gaps)} from and to itself; EFA traffic cannot flow. Add all-traffic "
+            "self-referencing rules."
         )
 
 

@@ -26,16 +26,17 @@ class Notifier:
         self._dynamodb = dynamodb
         self._table = table_name
 
-    def notify_once(self, key: str, controls: Set[str], notification: Notification) -> bool:
-        """Publish unless every one of `controls` was already reported under `key`.
+    def notify_once(self, key: str, news: Set[str], notification: Notification) -> bool:
+        """Publish unless every item of `news` (controls, outcomes) was already reported
+        under `key`.
 
         The job guard keys by job, so the several events SageMaker sends for one job
-        tell once, and a later, new finding tells again; sg_guard keys by change. The
-        claim is an atomic set union, written before publishing so that concurrent
-        events cannot both publish; a failed publish takes back what it claimed, so
-        the retried event publishes again.
+        tell once, and a later, new finding or outcome tells again; sg_guard keys by
+        change. The claim is an atomic set union, written before publishing so that
+        concurrent events cannot both publish; a failed publish takes back what it
+        claimed, so the retried event publishes again.
         """
-        claimed = self._claim(key, controls)
+        claimed = self._claim(key, news)
         if not claimed:
             return False
         try:
@@ -55,19 +56,19 @@ class Notifier:
         )
         return str(response["MessageId"])
 
-    def _claim(self, key: str, controls: Set[str]) -> set[str]:
+    def _claim(self, key: str, news: Set[str]) -> set[str]:
         response = self._dynamodb.update_item(
             TableName=self._table,
             Key={"resource": {"S": key}},
             UpdateExpression="ADD reported :controls SET expires_at = :expires",
             ExpressionAttributeValues={
-                ":controls": {"SS": sorted(controls)},
+                ":controls": {"SS": sorted(news)},
                 ":expires": {"N": str(int(time.time()) + REMEMBER_SECONDS)},
             },
             ReturnValues="ALL_OLD",  # the whole (small) item: what was reported before
         )
         before = set(response.get("Attributes", {}).get("reported", {}).get("SS", []))
-        return set(controls) - before
+        return set(news) - before
 
     def _release(self, key: str, claimed: set[str]) -> None:
         try:

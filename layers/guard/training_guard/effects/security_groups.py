@@ -48,7 +48,8 @@ def add_self_rules(ec2: Any, group_id: str, gaps: Sequence[Gap]) -> Action:
             return Action(
                 ActionKind.FAILED,
                 f"Could not add {direction.value} self rules to {group_id}: {error_code(e)} "
-                f"({error_message(e)}). Grant the guard ec2:AuthorizeSecurityGroup* on it.",
+                f"({error_message(e)}). The guard may change only groups tagged "
+                "training-guard:guarded=true; check the tag, and SCPs or permission boundaries.",
             )
         added += [f"{t.name} {direction.value}" for t in traffic]
     return Action(
@@ -83,17 +84,22 @@ def revoke_public_ingress(ec2: Any, group_id: str, rules: Sequence[Rule]) -> Act
     for rule in rules:
         public = Rule(rule.protocol, rule.from_port, rule.to_port, cidrs=rule.public_cidrs)
         try:
-            ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=[permission(public)])
+            response = ec2.revoke_security_group_ingress(
+                GroupId=group_id, IpPermissions=[permission(public)]
+            )
         except ClientError as e:
             if is_access_denied(e):
                 return Action(
                     ActionKind.FAILED,
                     f"Could not revoke public ingress on {group_id}: {error_code(e)} "
-                    f"({error_message(e)}). Grant the guard ec2:RevokeSecurityGroupIngress on it.",
+                    f"({error_message(e)}). The guard may change only groups tagged "
+                    "training-guard:guarded=true; check the tag, SCPs and permission boundaries.",
                 )
             if error_code(e) != "InvalidPermission.NotFound":
                 raise
             continue  # already gone: someone, or an earlier delivery of this event, revoked it
+        if response.get("UnknownIpPermissions"):
+            continue  # EC2 answers so, without an error, for a rule that is not there
         revoked.append(describe_rule(public))
     if not revoked:
         return Action(ActionKind.SKIPPED, f"Public ingress on {group_id} was already revoked.")
@@ -133,6 +139,7 @@ def tag_groups(ec2: Any, tags_by_group: Mapping[str, Mapping[str, str]]) -> Acti
             return Action(
                 ActionKind.FAILED,
                 f"Could not mark {', '.join(sorted(group_ids))} as guarded: {error_code(e)} "
-                f"({error_message(e)}). sg_guard will find them through their running jobs.",
+                f"({error_message(e)}). Until they carry the tag the guards cannot repair "
+                "them: check SCPs and tag policies, or tag them yourself.",
             )
     return None

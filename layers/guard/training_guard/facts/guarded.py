@@ -19,6 +19,7 @@ PEER_GROUPS_TAG = "training-guard:peer-groups"
 SELF_TRAFFIC_TAG = "training-guard:self-traffic"
 SUBNET_CIDRS_TAG = "training-guard:subnet-cidrs"
 TAG_VALUE_LIMIT = 256
+SUBNETS_UNKNOWN = "unknown"
 
 
 class SelfTraffic(IntEnum):
@@ -48,7 +49,7 @@ class Guard:
     reason: str
     peers: frozenset[str] = frozenset()
     self_traffic: SelfTraffic = SelfTraffic.IPSEC
-    subnet_cidrs: frozenset[str] = frozenset()
+    subnet_cidrs: frozenset[str] | None = None  # None: unknown
 
     def merge(self, other: Guard) -> Guard:
         # Instances of either job must be served: keep only the peers both jobs have,
@@ -57,16 +58,19 @@ class Guard:
             self.reason,
             self.peers & other.peers,
             max(self.self_traffic, other.self_traffic),
-            self.subnet_cidrs | other.subnet_cidrs,
+            None
+            if self.subnet_cidrs is None or other.subnet_cidrs is None
+            else self.subnet_cidrs | other.subnet_cidrs,
         )
 
     def tags(self, guard_tag_key: str) -> dict[str, str]:
         tags = {guard_tag_key: "true", SELF_TRAFFIC_TAG: self.self_traffic.tag_value}
         if self.peers:
             tags[PEER_GROUPS_TAG] = " ".join(sorted(self.peers))
-        cidrs = " ".join(sorted(self.subnet_cidrs))
-        if cidrs and len(cidrs) <= TAG_VALUE_LIMIT:
-            tags[SUBNET_CIDRS_TAG] = cidrs
+        # A list that does not fit a tag is written as unknown, never left stale.
+        cidrs = " ".join(sorted(self.subnet_cidrs or ()))
+        fits = self.subnet_cidrs and len(cidrs) <= TAG_VALUE_LIMIT
+        tags[SUBNET_CIDRS_TAG] = cidrs if fits else SUBNETS_UNKNOWN
         return tags
 
 
@@ -78,8 +82,14 @@ def guard_from_tags(tags: Mapping[str, str], guard_tag_key: str) -> Guard | None
         f"tagged {guard_tag_key}=true",
         frozenset(tags.get(PEER_GROUPS_TAG, "").split()),
         SelfTraffic.from_tag(tags.get(SELF_TRAFFIC_TAG)),
-        frozenset(tags.get(SUBNET_CIDRS_TAG, "").split()),
+        _subnet_cidrs(tags.get(SUBNET_CIDRS_TAG)),
     )
+
+
+def _subnet_cidrs(value: str | None) -> frozenset[str] | None:
+    if not value or value.strip() == SUBNETS_UNKNOWN:
+        return None
+    return frozenset(value.split())
 
 
 def guard_from_jobs(
@@ -100,10 +110,17 @@ def guard_from_jobs(
                 f"used by {job.kind.label} {job.name}",
                 frozenset(spec.security_groups) - {group_id},
                 traffic,
-                frozenset(cidrs_of[s] for s in spec.subnets if s in cidrs_of),
+                _known_cidrs(spec.subnets, cidrs_of),
             )
             guard = found if guard is None else guard.merge(found)
     return guard
+
+
+def _known_cidrs(subnets: Iterable[str], cidrs_of: Mapping[str, str]) -> frozenset[str] | None:
+    subnet_ids = list(subnets)
+    if not subnet_ids or any(s not in cidrs_of for s in subnet_ids):
+        return None
+    return frozenset(cidrs_of[s] for s in subnet_ids)
 
 
 def tags_to_write(
