@@ -201,6 +201,16 @@ class RecordedWrites:
         return calls
 
 
+def recording_guard(world: World) -> tuple[SgGuard, RecordedWrites, str]:
+    """An sg_guard whose security-group writes are recorded, and the role it runs as."""
+    session = boto3.Session()
+    writes = RecordedWrites(session)
+    clients = Clients.create(session=session)
+    own_role = caller_role(clients.sts)
+    notifier = Notifier(clients.sns, world.topic_arn, clients.dynamodb, world.table_name)
+    return SgGuard(clients, Policy.from_environment(), notifier, own_role), writes, own_role
+
+
 @pytest.mark.parametrize(
     "sample",
     [
@@ -212,12 +222,7 @@ class RecordedWrites:
 def test_feedback_loop_settles(
     sample: str, world: World, logs: Callable[[], list[dict[str, Any]]]
 ) -> None:
-    session = boto3.Session()
-    writes = RecordedWrites(session)
-    clients = Clients.create(session=session)
-    own_role = caller_role(clients.sts)
-    notifier = Notifier(clients.sns, world.topic_arn, clients.dynamodb, world.table_name)
-    guard = SgGuard(clients, Policy.from_environment(), notifier, own_role)
+    guard, writes, own_role = recording_guard(world)
 
     events, rounds = [prepare(world, sample)], []
     while events and len(rounds) < 5:
@@ -243,14 +248,11 @@ def test_public_all_traffic_is_revoked_and_ipsec_restored_in_one_go(
     # All traffic from anywhere "admits" IPsec until it is revoked: the guard must not
     # need a second round to notice that IPsec then has no rule.
     world.guard_group(world.bad_group)
-    session = boto3.Session()
-    writes = RecordedWrites(session)
-    clients = Clients.create(session=session)
-    own_role = caller_role(clients.sts)
-    notifier = Notifier(clients.sns, world.topic_arn, clients.dynamodb, world.table_name)
-    guard = SgGuard(clients, Policy.from_environment(), notifier, own_role)
+    guard, writes, own_role = recording_guard(world)
     opened = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
-    clients.ec2.authorize_security_group_ingress(GroupId=world.bad_group, IpPermissions=[opened])
+    world.client("ec2").authorize_security_group_ingress(
+        GroupId=world.bad_group, IpPermissions=[opened]
+    )
     writes.drain()
     first = guard.handle(
         cloudtrail_event(

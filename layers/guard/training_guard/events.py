@@ -12,6 +12,9 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from training_guard.model import Action, ActionKind, Summary
+from training_guard.observability import logger, record_rejected_event
+
 CLOUDTRAIL_API_CALL = "AWS API Call via CloudTrail"
 TRAINING_JOB_STATE_CHANGE = "SageMaker Training Job State Change"
 TUNING_JOB_STATE_CHANGE = "SageMaker HyperParameter Tuning Job State Change"
@@ -87,3 +90,11 @@ def describe_errors(error: ValidationError) -> str:
 
 def event_id(raw: object) -> str | None:
     return str(raw.get("id")) if isinstance(raw, Mapping) and raw.get("id") else None
+
+
+def rejected(raw_event: object, reason: str, mode: str) -> Summary:
+    """The outcome of an event no guard can use: logged with its reason and id, never
+    its content (it may carry hyperparameters or secrets), and counted so an alarm fires."""
+    logger.error("event rejected", extra={"event_id": event_id(raw_event), "reason": reason})
+    record_rejected_event()
+    return Summary(None, mode, (), (Action(ActionKind.FAILED, f"Rejected event: {reason}"),))

@@ -26,8 +26,8 @@ from training_guard.events import (
     InvalidEventError,
     TrainingJobStateChange,
     TuningJobStateChange,
-    event_id,
     parse_event,
+    rejected,
 )
 from training_guard.facts.evidence import Evidence
 from training_guard.facts.guarded import tags_to_write
@@ -44,7 +44,7 @@ from training_guard.facts.jobs import (
 )
 from training_guard.model import Action, ActionKind, Finding, Summary
 from training_guard.notification import Subject, build_notification, news
-from training_guard.observability import logger, record_findings, record_rejected_event
+from training_guard.observability import logger, record_findings
 
 ACTIVE_STATUS = "InProgress"
 LEFT_ALONE = "the guard changes the groups only of jobs it lets run"
@@ -73,7 +73,7 @@ class JobGuard:
             event = parse_event(raw_event, JOB_GUARD_EVENTS)
             job = job_from_event(event)
         except (InvalidEventError, FactsError) as e:
-            return self._reject(raw_event, str(e))
+            return rejected(raw_event, str(e), self._policy.mode.value)
         if isinstance(job, Ignored):
             logger.info("event ignored", extra={"resource": job.resource, "reason": job.reason})
             skipped = Action(ActionKind.SKIPPED, job.reason)
@@ -216,17 +216,6 @@ class JobGuard:
             group.extend(g for g in gaps if g not in group)
         actions += [add_self_rules(self._clients.ec2, g, gaps) for g, gaps in gaps_by_group.items()]
         return actions
-
-    def _reject(self, raw_event: Any, reason: str) -> Summary:
-        # The event's content is not logged: it may carry hyperparameters or secrets.
-        logger.error("event rejected", extra={"event_id": event_id(raw_event), "reason": reason})
-        record_rejected_event()
-        return Summary(
-            None,
-            self._policy.mode.value,
-            (),
-            (Action(ActionKind.FAILED, f"Rejected event: {reason}"),),
-        )
 
 
 def job_from_event(event: Any) -> JobFacts | Ignored:

@@ -19,7 +19,7 @@ from training_guard.effects.guarded import RunningJobs, decide_guard, find_group
 from training_guard.effects.loaders import describe_security_groups
 from training_guard.effects.notify import Notifier
 from training_guard.effects.security_groups import add_self_rules, revoke_public_ingress, tag_groups
-from training_guard.events import CloudTrailApiCall, InvalidEventError, event_id, parse_event
+from training_guard.events import CloudTrailApiCall, InvalidEventError, parse_event, rejected
 from training_guard.facts.guarded import Guard, guard_from_tags
 from training_guard.facts.jobs import FactsError
 from training_guard.facts.network import SecurityGroup
@@ -30,7 +30,7 @@ from training_guard.facts.sg_events import (
 )
 from training_guard.model import Action, ActionKind, Finding, Summary
 from training_guard.notification import Subject, build_notification, news
-from training_guard.observability import logger, record_findings, record_rejected_event
+from training_guard.observability import logger, record_findings
 
 SG_GUARD_EVENTS = {"AWS API Call via CloudTrail": CloudTrailApiCall}
 
@@ -52,7 +52,7 @@ class SgGuard:
                 raise InvalidEventError(f"no security-group guard rule for {type(event).__name__}")
             change = self._change(event)
         except (InvalidEventError, FactsError) as e:
-            return self._reject(raw_event, str(e))
+            return rejected(raw_event, str(e), self._policy.mode.value)
         if isinstance(change, str):
             return self._skip(None, change)
         own = self._is_own(event.detail.user_identity)
@@ -181,16 +181,6 @@ class SgGuard:
     def _skip(self, resource: str | None, reason: str) -> Summary:
         logger.info("event ignored", extra={"resource": resource, "reason": reason})
         return Summary(resource, self._policy.mode.value, (), (Action(ActionKind.SKIPPED, reason),))
-
-    def _reject(self, raw_event: Any, reason: str) -> Summary:
-        logger.error("event rejected", extra={"event_id": event_id(raw_event), "reason": reason})
-        record_rejected_event()
-        return Summary(
-            None,
-            self._policy.mode.value,
-            (),
-            (Action(ActionKind.FAILED, f"Rejected event: {reason}"),),
-        )
 
 
 def group_arn(group_id: str, region: str, account: str) -> str:
