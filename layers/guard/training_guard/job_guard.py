@@ -87,7 +87,9 @@ class JobGuard:
         actions = self._act(job, findings, evidence)
         summary = Summary(job.arn, self._policy.mode.value, findings, actions)
         record_findings(findings)
-        logger.info(
+        # A guard action that failed is worth a look even without a notification.
+        log = logger.warning if any(a.action is ActionKind.FAILED for a in actions) else logger.info
+        log(
             "job evaluated",
             extra={
                 "resource": job.arn,

@@ -77,7 +77,9 @@ class SgGuard:
         actions = self._act(facts, findings)
         summary = Summary(resource, self._policy.mode.value, findings, actions)
         record_findings(findings)
-        logger.info(
+        # A guard action that failed is worth a look even without a notification.
+        log = logger.warning if any(a.action is ActionKind.FAILED for a in actions) else logger.info
+        log(
             "security group evaluated",
             extra={
                 "resource": resource,
