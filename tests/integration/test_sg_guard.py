@@ -125,6 +125,7 @@ def test_a_group_used_by_a_running_job_is_guarded_and_tagged(
     assert {t["Key"]: t["Value"] for t in tags} == {
         "training-guard:guarded": "true",
         "training-guard:self-traffic": "ipsec",
+        "training-guard:peer-groups": "",
         "training-guard:subnet-cidrs": "unknown",  # the running-job scan does not read subnets
     }
 
@@ -175,6 +176,7 @@ def test_job_guard_marks_the_groups_it_evaluates(world: World, invoke: Invoke) -
     assert {t["Key"]: t["Value"] for t in group["Tags"]} == {
         "training-guard:guarded": "true",
         "training-guard:self-traffic": "ipsec",
+        "training-guard:peer-groups": "",
         "training-guard:subnet-cidrs": "10.0.1.0/24 10.0.2.0/24",
     }
 

@@ -116,6 +116,7 @@ def test_tags_to_write_only_when_they_change() -> None:
         G: {
             GUARD: "true",
             "training-guard:self-traffic": "ipsec",
+            "training-guard:peer-groups": "",
             "training-guard:subnet-cidrs": "10.0.1.0/24",
         }
     }
@@ -134,3 +135,11 @@ def test_subnets_that_do_not_fit_a_tag_are_written_as_unknown() -> None:
     assert (
         Guard("a", subnet_cidrs=frozenset({"10.0.1.0/24"})).merge(Guard("b")).subnet_cidrs is None
     )
+
+
+def test_peers_no_longer_shared_are_cleared_not_left_stale() -> None:
+    tagged = SecurityGroup(
+        G, "vpc-1", IPSEC, (ALL_OUT,), {GUARD: "true", "training-guard:peer-groups": PEER}
+    )
+    wanted = tags_to_write(job((G,)), {G: tagged}, {}, GUARD)
+    assert wanted[G]["training-guard:peer-groups"] == ""

@@ -64,10 +64,13 @@ class Guard:
         )
 
     def tags(self, guard_tag_key: str) -> dict[str, str]:
-        tags = {guard_tag_key: "true", SELF_TRAFFIC_TAG: self.self_traffic.tag_value}
-        if self.peers:
-            tags[PEER_GROUPS_TAG] = " ".join(sorted(self.peers))
-        # A list that does not fit a tag is written as unknown, never left stale.
+        # Every tag is always written (peers possibly empty), so none is ever left stale.
+        tags = {
+            guard_tag_key: "true",
+            SELF_TRAFFIC_TAG: self.self_traffic.tag_value,
+            PEER_GROUPS_TAG: " ".join(sorted(self.peers)),
+        }
+        # A subnet list that does not fit a tag is written as unknown.
         cidrs = " ".join(sorted(self.subnet_cidrs or ()))
         fits = self.subnet_cidrs and len(cidrs) <= TAG_VALUE_LIMIT
         tags[SUBNET_CIDRS_TAG] = cidrs if fits else SUBNETS_UNKNOWN
