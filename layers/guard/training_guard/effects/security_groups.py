@@ -1,5 +1,6 @@
-"""Add the self-referencing rules a job's security group lacks. Idempotent: a rule that
-is already there (InvalidPermission.Duplicate) counts as added."""
+"""The repairs both guards share: add missing self-referencing rules, revoke public
+ingress, tag groups as guarded. Idempotent: a rule already there
+(InvalidPermission.Duplicate) counts as added, one already gone (NotFound) as revoked."""
 
 from __future__ import annotations
 
