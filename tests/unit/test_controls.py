@@ -118,6 +118,16 @@ CASES = {
     "vpc cidr holding the subnets admits the traffic": (
         spec(), evidence(security_groups={SG_A: group(ingress=(Rule("-1", cidrs=("10.0.0.0/16",)),))}),
         None, []),
+    "two ranges holding one subnet each admit the traffic together": (
+        spec(subnets=(SUBNET_1, SUBNET_2)),
+        evidence(security_groups={SG_A: group(ingress=(Rule("-1", cidrs=("10.0.1.0/24",)), Rule("-1", cidrs=("10.0.2.0/24",))))},
+                 subnets={SUBNET_1: Subnet(SUBNET_1, VPC, "10.0.1.0/24", 200), SUBNET_2: Subnet(SUBNET_2, VPC, "10.0.2.0/24", 200)}),
+        None, []),
+    "a range holding only one of two subnets does not": (
+        spec(subnets=(SUBNET_1, SUBNET_2)),
+        evidence(security_groups={SG_A: group(ingress=(Rule("-1", cidrs=("10.0.1.0/24",)),))},
+                 subnets={SUBNET_1: Subnet(SUBNET_1, VPC, "10.0.1.0/24", 200), SUBNET_2: Subnet(SUBNET_2, VPC, "10.0.2.0/24", 200)}),
+        None, ["sg-ipsec-self-rules"]),
     "cidr not holding the subnets does not": (
         spec(), evidence(security_groups={SG_A: group(ingress=(Rule("-1", cidrs=("192.168.0.0/16",)),))}),
         None, ["sg-ipsec-self-rules"]),

@@ -38,7 +38,8 @@ def missing_self_traffic(
     """The (direction, traffic) pairs that no rule of `groups` admits between the job's instances.
 
     A rule admits the traffic when its protocol and ports cover it and its peer is one
-    of the groups, or (where `cidr_peers_count`) a CIDR holding all the job's subnets.
+    of the groups; or (where `cidr_peers_count`) when the CIDRs of the covering rules
+    hold every one of the job's subnets between them.
     """
     group_ids = [g.id for g in groups]
     gaps: list[Gap] = []
@@ -49,17 +50,19 @@ def missing_self_traffic(
             # leave the instances without IPsec once it is gone.
             rules = [rule.without_public_ranges() for rule in rules]
         for traffic in wanted:
-            admitted = any(
-                rule.covers(traffic)
-                and (
-                    rule.names_group(group_ids)
-                    or (cidr_peers_count and rule.contains_networks(subnet_cidrs))
-                )
-                for rule in rules
+            covering = [rule for rule in rules if rule.covers(traffic)]
+            admitted = any(rule.names_group(group_ids) for rule in covering) or (
+                cidr_peers_count and _ranges_hold(covering, subnet_cidrs)
             )
             if not admitted:
                 gaps.append((direction, traffic))
     return gaps
+
+
+def _ranges_hold(rules: Sequence[Rule], networks: Sequence[str]) -> bool:
+    if not networks:
+        return any(rule.contains_networks(()) for rule in rules)
+    return all(any(rule.contains_networks((n,)) for rule in rules) for n in networks)
 
 
 def ipsec_gaps(spec: TrainingSpec, evidence: Evidence) -> list[Gap]:
