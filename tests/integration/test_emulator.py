@@ -138,4 +138,5 @@ def test_group_names_resolve_in_the_default_vpc(world: World) -> None:
     (default_vpc,) = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
     (group,) = ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"]
     assert group["VpcId"] == default_vpc["VpcId"]
-    assert world.vpc_id != default_vpc["VpcId"]  # the world's VPC has a "default" group too
+    # The world's own VPC has a group named "default" too; it is not returned.
+    assert world.vpc_id != group["VpcId"]

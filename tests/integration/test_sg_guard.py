@@ -322,3 +322,18 @@ def test_refused_tagging_of_a_running_jobs_group_is_told(world: World) -> None:
     assert "UnauthorizedOperation" in summary["actions"][0]["detail"]
     (notification,) = world.notifications()
     assert notification["Subject"].endswith("guard action failed")
+
+
+def test_a_clean_group_found_through_a_running_job_is_tagged(
+    world: World, invoke_sg: Invoke
+) -> None:
+    world.create_job_for(world.event("cloudtrail-create-training-job-compliant"))  # untagged group
+    event = world.event("cloudtrail-ec2-authorize-egress-nested")
+    apply_change(world, event)
+    summary = invoke_sg(event)
+    assert summary["findings"] == []
+    assert summary["actions"] == []
+    group = world.client("ec2").describe_security_groups(GroupIds=[world.good_group])[
+        "SecurityGroups"
+    ][0]
+    assert {t["Key"]: t["Value"] for t in group["Tags"]}["training-guard:guarded"] == "true"

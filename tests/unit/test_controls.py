@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import pytest
@@ -244,6 +243,12 @@ def test_messages_say_what_to_do() -> None:
     job = JobFacts(
         JobKind.TRAINING, "j", "arn:aws:sagemaker:us-east-1:1:training-job/j", (job_spec,)
     )
-    for finding in evaluate_job(job, evidence(security_groups={SG_A: group(ingress=())}), Policy()):
+    findings = evaluate_job(job, evidence(security_groups={SG_A: group(ingress=())}), Policy())
+    assert [f.control for f in findings] == [
+        "inter-container-encryption",
+        "sg-ipsec-self-rules",
+        "volume-kms",
+        "kms-customer-managed",
+    ]
+    for finding in findings:
         assert any(verb in finding.message for verb in ("Resubmit", "Add", "Use")), finding
-        assert json.dumps(finding.to_dict())

@@ -133,25 +133,18 @@ class SgGuard:
     def _act(self, facts: GroupFacts, findings: tuple[Finding, ...]) -> tuple[Action, ...]:
         remediations = {remediation_of(f) for f in findings}
         group = facts.group
-        if not remediations:
-            return ()
-        if not self._policy.may_guard(group.tags):
-            return (Action(ActionKind.SKIPPED, self._policy.left_alone(group.id, group.tags)),)
-        if self._policy.mode is GuardMode.NOTIFY:
-            would = " and ".join(r.value for r in sorted(remediations))
-            return (Action(ActionKind.SKIPPED, f"notify mode: would {would}."),)
+        if not self._policy.may_guard(group.tags) or self._policy.mode is GuardMode.NOTIFY:
+            return self._reported_only(group, remediations)
+        if refusal := self._mark_guarded(facts):
+            if not remediations:
+                return (refusal,)
+            skipped = Action(
+                ActionKind.SKIPPED,
+                f"{group.id} not changed: the guard may change only groups tagged "
+                f"{self._policy.guard_tag_key}=true.",
+            )
+            return (refusal, skipped)
         actions: list[Action] = []
-        if guard_from_tags(group.tags, self._policy.guard_tag_key) is None:
-            # Guarded because a running job uses it: tag it, so the next change is
-            # decided with one call, and so the guard's IAM policy lets it repair.
-            tags = {group.id: facts.guard.tags(self._policy.guard_tag_key)}
-            if refusal := tag_groups(self._clients.ec2, tags):
-                skipped = Action(
-                    ActionKind.SKIPPED,
-                    f"{group.id} not changed: the guard may change only groups tagged "
-                    f"{self._policy.guard_tag_key}=true.",
-                )
-                return (refusal, skipped)
         if Remediation.REVOKE_RULES in remediations:
             actions.append(
                 revoke_public_ingress(self._clients.ec2, group.id, public_ingress(group))
@@ -160,6 +153,24 @@ class SgGuard:
         if gaps:
             actions.append(add_self_rules(self._clients.ec2, group.id, gaps))
         return tuple(actions)
+
+    def _reported_only(
+        self, group: SecurityGroup, remediations: set[Remediation]
+    ) -> tuple[Action, ...]:
+        if not remediations:
+            return ()
+        if not self._policy.may_guard(group.tags):
+            return (Action(ActionKind.SKIPPED, self._policy.left_alone(group.id, group.tags)),)
+        would = " and ".join(r.value for r in sorted(remediations))
+        return (Action(ActionKind.SKIPPED, f"notify mode: would {would}."),)
+
+    def _mark_guarded(self, facts: GroupFacts) -> Action | None:
+        """Tag a group found through a running job, with or without findings, so that its
+        next change is decided with one call and the guard's IAM policy lets it repair."""
+        if guard_from_tags(facts.group.tags, self._policy.guard_tag_key) is not None:
+            return None
+        tags = {facts.group.id: facts.guard.tags(self._policy.guard_tag_key)}
+        return tag_groups(self._clients.ec2, tags)
 
     def _notify(
         self,
