@@ -34,10 +34,6 @@ def set_training_job_status(account: str, region: str, name: str, status: str) -
     job.training_job_status = job.secondary_status = status
 
 
-def set_tuning_job_status(account: str, region: str, name: str, status: str) -> None:
-    _tuning_jobs(account, region)[name].hyper_parameter_tuning_job_status = status
-
-
 def _start_in_progress() -> None:
     training_init = models.FakeTrainingJob.__init__
     tuning_init = models.HyperParameterTuningJob.__init__

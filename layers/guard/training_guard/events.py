@@ -56,6 +56,7 @@ class TuningJobStateChange(EventBridgeModel):
     detail: dict[str, Any]
 
 
+SG_GUARD_EVENTS: dict[str, type[EventBridgeModel]] = {CLOUDTRAIL_API_CALL: CloudTrailApiCall}
 JOB_GUARD_EVENTS: dict[str, type[EventBridgeModel]] = {
     CLOUDTRAIL_API_CALL: CloudTrailApiCall,
     TRAINING_JOB_STATE_CHANGE: TrainingJobStateChange,

@@ -35,7 +35,6 @@ from training_guard.facts.jobs import (
     FactsError,
     JobFacts,
     JobKind,
-    job_arn,
     name_from_arn,
     training_job_from_cloudtrail,
     training_job_from_description,
@@ -268,4 +267,4 @@ def _active_only(job: JobFacts) -> JobFacts | Ignored:
     return job
 
 
-__all__ = ["Ignored", "JobGuard", "job_arn", "job_from_event"]
+__all__ = ["Ignored", "JobGuard", "job_from_event"]

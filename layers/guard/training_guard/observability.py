@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from training_guard.model import Action, Finding
+from training_guard.model import Finding
 
 NAMESPACE = "TrainingGuard"
 
@@ -24,11 +24,6 @@ def record_findings(findings: Iterable[Finding]) -> None:
             name="Findings", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
         ) as metric:
             metric.add_dimension(name="control", value=finding.control)
-
-
-def record_actions(actions: Iterable[Action]) -> None:
-    for action in actions:
-        metrics.add_metric(name=f"Actions_{action.action.value}", unit=MetricUnit.Count, value=1)
 
 
 def record_rejected_event() -> None:

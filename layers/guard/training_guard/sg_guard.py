@@ -19,7 +19,13 @@ from training_guard.effects.guarded import RunningJobs, decide_guard, find_group
 from training_guard.effects.loaders import describe_security_groups
 from training_guard.effects.notify import Notifier
 from training_guard.effects.security_groups import add_self_rules, revoke_public_ingress, tag_groups
-from training_guard.events import CloudTrailApiCall, InvalidEventError, parse_event, rejected
+from training_guard.events import (
+    SG_GUARD_EVENTS,
+    CloudTrailApiCall,
+    InvalidEventError,
+    parse_event,
+    rejected,
+)
 from training_guard.facts.guarded import Guard, guard_from_tags
 from training_guard.facts.jobs import FactsError
 from training_guard.facts.network import SecurityGroup
@@ -31,8 +37,6 @@ from training_guard.facts.sg_events import (
 from training_guard.model import Action, ActionKind, Finding, Summary
 from training_guard.notification import Subject, build_notification, news
 from training_guard.observability import logger, record_findings
-
-SG_GUARD_EVENTS = {"AWS API Call via CloudTrail": CloudTrailApiCall}
 
 
 class SgGuard:

@@ -83,7 +83,7 @@ def efa_gaps(spec: TrainingSpec, evidence: Evidence) -> list[Gap]:
 
 
 def vpc_config(spec: TrainingSpec, evidence: Evidence, _: Policy) -> Iterator[str]:
-    if not spec.subnets or not spec.security_groups:
+    if not spec.has_vpc:
         missing = " and no ".join(
             name
             for name, present in (

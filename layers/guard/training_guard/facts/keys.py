@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 AWS_MANAGED = "AWS"
-CUSTOMER_MANAGED = "CUSTOMER"
 _ACCOUNT_IN_PRINCIPAL = re.compile(r"^(?:arn:aws[\w-]*:(?:iam|sts)::)?(\d{12})(?::|$)")
 
 
