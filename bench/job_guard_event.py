@@ -9,6 +9,7 @@ from emulator.world import DEPLOY_ACCOUNT, World
 from training_guard.config import Policy
 from training_guard.effects.aws import Clients
 from training_guard.effects.notify import Notifier
+from training_guard.effects.records import GroupRecord
 from training_guard.job_guard import JobGuard
 
 SAMPLES = (
@@ -29,7 +30,8 @@ def scenario(sample: str) -> Scenario:
         if "tuning-child" in sample:
             world.create_job_for(world.event("cloudtrail-create-hyper-parameter-tuning-job"))
         world.create_job_for(event)
-        guard = JobGuard(clients, Policy(deploy_account_ids=(DEPLOY_ACCOUNT,)), notifier)
+        record = GroupRecord(clients.dynamodb, world.table_name)
+        guard = JobGuard(clients, Policy(deploy_account_ids=(DEPLOY_ACCOUNT,)), notifier, record)
         return guard.handle, event
 
     return prepare

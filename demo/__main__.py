@@ -45,8 +45,10 @@ def main() -> None:
         )
         for number, (sample, story) in enumerate(STORY, start=1):
             _episode(world, number, sample, story)
-        print("Later, people change security groups. The job guard tagged the groups of the jobs")
-        print(f"it let run ({world.good_group}, {world.bad_group}); sg_guard keeps them right.\n")
+        print("Later, people change security groups. The job guard recorded the jobs it let run")
+        print(f"and the groups they use ({world.good_group}, {world.bad_group}) in its own table,")
+        print("and tagged those groups; sg_guard keeps recorded groups right. A tag alone is")
+        print("no authority: anyone may write one.\n")
         for number, (sample, story) in enumerate(GROUP_STORY, start=len(STORY) + 1):
             _group_episode(world, number, sample, story)
         _notifications(world)
@@ -65,6 +67,10 @@ GROUP_STORY = (
     (
         "cloudtrail-ec2-authorize-ingress-unguarded",
         "opens SSH to the internet on the web servers' group",
+    ),
+    (
+        "cloudtrail-ec2-authorize-ingress-unguarded",
+        "tags the web servers' group training-guard:guarded=true by hand and changes it",
     ),
 )
 
@@ -102,7 +108,10 @@ def _episode(world: World, number: int, sample: str, story: str) -> None:
 
 def _group_episode(world: World, number: int, sample: str, story: str) -> None:
     event = world.event(sample)
-    apply_change(world, event)
+    if "by hand" in story:  # SSH is still open from the episode before
+        world.guard_group(world.web_group)
+    else:
+        apply_change(world, event)
     group = event["detail"]["requestParameters"]["groupId"]
     print(f"{number}. bob@NetworkAdminRole {story}: {group}")
     with redirect_stdout(io.StringIO()):

@@ -8,6 +8,7 @@ from typing import Any
 from emulator.world import World
 from training_guard.effects.security_groups import permission
 from training_guard.facts.sg_events import security_group_change
+from training_guard.reader import root
 
 
 def apply_change(world: World, event: dict[str, Any]) -> None:
@@ -16,7 +17,11 @@ def apply_change(world: World, event: dict[str, Any]) -> None:
     name = detail["eventName"]
     if detail.get("errorCode") or name == "CreateSecurityGroup":
         return
-    change = security_group_change(name, detail["requestParameters"], detail["responseElements"])
+    change = security_group_change(
+        name,
+        root(detail["requestParameters"], "requestParameters"),
+        root(detail["responseElements"], "responseElements"),
+    )
     ec2 = world.client("ec2")
     if name == "ModifySecurityGroupRules":
         ec2.modify_security_group_rules(

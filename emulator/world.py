@@ -8,13 +8,15 @@ own, so `World.render` rewrites a sample to the ids it created.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-from training_guard.facts.jobs import pascalize
+from training_guard.effects.records import GroupRecord, job_uses
+from training_guard.facts.groups import SelfTraffic
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 ACCOUNT = "123456789012"
@@ -43,6 +45,22 @@ _TUNING_REQUEST_FIELDS = (
     "HyperParameterTuningJobName", "HyperParameterTuningJobConfig", "TrainingJobDefinition",
     "TrainingJobDefinitions",
 )  # fmt: skip
+
+
+def pascalize(value: Any) -> Any:
+    """CloudTrail's lowerCamelCase request as the API takes it; user-chosen keys (tags,
+    hyperparameters, environment) keep their spelling."""
+    if isinstance(value, dict):
+        return {
+            k[:1].upper() + k[1:]: v if k.lower() in _OPAQUE_KEYS else pascalize(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [pascalize(v) for v in value]
+    return value
+
+
+_OPAQUE_KEYS = frozenset({"hyperparameters", "statichyperparameters", "environment", "tags"})
 
 
 def load_sample(name: str) -> dict[str, Any]:
@@ -176,15 +194,31 @@ class World:
         }
 
     def guard_group(self, group_id: str, **extra_tags: str) -> None:
-        """Tag a group as the job guard does for the groups of the jobs it evaluates."""
-        tags = {
-            "training-guard:guarded": "true",
-            "training-guard:self-traffic": "ipsec",
-            **extra_tags,
-        }
+        """Tag a group guarded, as the job guard does for the groups of the jobs it lets
+        run (or as anyone who may call ec2:CreateTags can)."""
+        tags = {"training-guard:guarded": "true", **extra_tags}
         self.client("ec2").create_tags(
             Resources=[group_id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
         )
+
+    def keep_group(
+        self,
+        *group_ids: str,
+        job: str = "running-job",
+        traffic: SelfTraffic = SelfTraffic.IPSEC,
+        networks: tuple[str, ...] = ("10.0.1.0/24", "10.0.2.0/24"),
+        tag: bool = True,
+    ) -> None:
+        """Record a running job that uses `group_ids`, as the job guard does when it lets
+        a job run, and tag them guarded."""
+        arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{job}"
+        uses = job_uses(
+            arn, f"training job {job}", [(group_ids, traffic, networks)], 3600, time.time()
+        )
+        GroupRecord(self.client("dynamodb"), self.table_name).remember(uses)
+        if tag:
+            for group_id in group_ids:
+                self.guard_group(group_id)
 
     def _keys(self) -> None:
         kms = self.client("kms")
@@ -224,11 +258,17 @@ class World:
         return self.render(load_sample(name))
 
     def create_job_for(self, event: dict[str, Any]) -> None:
-        """Create in the emulator the job an event reports, as AWS would have before sending it."""
+        """Create in the emulator the job an event reports, as AWS would have before sending it.
+
+        A serverless job (ServerlessJobConfig) is not created: moto 5.2's CreateTrainingJob
+        fails without AlgorithmSpecification and ResourceConfig, which serverless jobs do
+        not have. The guard judges such a job from its CloudTrail request alone."""
         detail = event["detail"]
         sagemaker = self.client("sagemaker")
         if event["detail-type"] == "AWS API Call via CloudTrail":
             request = pascalize(detail["requestParameters"])
+            if "ServerlessJobConfig" in request:
+                return
             request["Tags"] = [
                 {"Key": t["key"], "Value": t["value"]} for t in request.get("Tags", [])
             ]
@@ -244,6 +284,15 @@ class World:
         else:
             request = {k: detail[k] for k in _TUNING_REQUEST_FIELDS if detail.get(k)}
             sagemaker.create_hyper_parameter_tuning_job(**request, Tags=tags)
+
+    def mark_tuning_child(self, training_job_name: str, tuning_job_arn: str) -> None:
+        """Make a training job in the emulator a child of a tuning job, as the tuner's
+        children are: DescribeTrainingJob then answers its TuningJobArn. moto 5.2 starts
+        no children of its own; this works only with the emulator in this process."""
+        from moto.sagemaker import models  # noqa: PLC0415 - the emulator's own state
+
+        jobs: dict[str, Any] = models.sagemaker_backends[ACCOUNT][REGION].training_jobs
+        jobs[training_job_name].tuning_job_arn = tuning_job_arn
 
     def notifications(self) -> list[dict[str, Any]]:
         """Drain the SQS subscription: the SNS envelopes published so far."""

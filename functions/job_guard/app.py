@@ -12,6 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from training_guard.config import Policy, required
 from training_guard.effects.aws import Clients
 from training_guard.effects.notify import Notifier
+from training_guard.effects.records import GroupRecord
+from training_guard.facts.identifiers import arn_field
 from training_guard.job_guard import JobGuard
 from training_guard.observability import logger, metrics, tracer
 
@@ -19,14 +21,21 @@ from training_guard.observability import logger, metrics, tracer
 @cache
 def job_guard() -> JobGuard:
     clients = Clients.create()
-    notifier = Notifier(
-        clients.sns, required("NOTIFY_TOPIC_ARN"), clients.dynamodb, required("STATE_TABLE_NAME")
-    )
-    return JobGuard(clients, Policy.from_environment(), notifier)
+    table = required("STATE_TABLE_NAME")
+    notifier = Notifier(clients.sns, required("NOTIFY_TOPIC_ARN"), clients.dynamodb, table)
+    record = GroupRecord(clients.dynamodb, table)
+    return JobGuard(clients, Policy.from_environment(), notifier, record)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return job_guard().handle(event).to_dict()
+    guard = job_guard()
+    # Every AWS call of this invocation must leave time to notify and record.
+    guard.budget.start(context.get_remaining_time_in_millis)
+    try:
+        own_account = arn_field(context.invoked_function_arn, 4)
+        return guard.handle(event, own_account).to_dict()
+    finally:
+        guard.budget.start(None)

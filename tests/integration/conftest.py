@@ -5,10 +5,14 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 
 from emulator import Emulator
@@ -16,6 +20,9 @@ from emulator.lambda_context import LambdaContext
 from emulator.world import World
 from functions.job_guard import app
 from functions.sg_guard import app as sg_app
+from training_guard.effects.aws import Clients
+from training_guard.effects.notify import Notifier
+from training_guard.effects.records import GroupRecord
 from training_guard.observability import logger
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
@@ -92,3 +99,39 @@ def logs() -> Iterator[Callable[[], list[dict[str, Any]]]]:
     logging.getLogger(logger.name).addHandler(handler)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     logging.getLogger(logger.name).removeHandler(handler)
+
+
+# Service models parsed once for the whole run; each session keeps its own event hooks.
+_MODELS = botocore.loaders.create_loader()
+
+
+def fresh_session() -> boto3.Session:
+    """A session of its own (for hooks: faults, counting), sharing the parsed models."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _MODELS)
+    return boto3.Session(botocore_session=core)
+
+
+@dataclass(frozen=True)
+class Counted:
+    """What a guard needs, on clients whose every AWS call is counted."""
+
+    clients: Clients
+    notifier: Notifier
+    record: GroupRecord
+    calls: Counter[str]  # "service:Operation" -> how many calls
+
+
+def counted(world: World) -> Counted:
+    """Clients of a session of their own, counting calls with botocore's `before-call`
+    hook as bench/harness.py does (retries are not calls of their own)."""
+    calls: Counter[str] = Counter()
+    session = fresh_session()
+
+    def count(model: Any, **_: Any) -> None:
+        calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    session.events.register("before-call", count)
+    clients = Clients.create(session=session)
+    notifier = Notifier(clients.sns, world.topic_arn, clients.dynamodb, world.table_name)
+    return Counted(clients, notifier, GroupRecord(clients.dynamodb, world.table_name), calls)

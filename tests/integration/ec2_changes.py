@@ -4,6 +4,7 @@ AWS would emit for a call the guard made, and the rules read back."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from emulator.world import ACCOUNT, REGION, World
@@ -49,19 +50,25 @@ def cloudtrail_event(operation: str, params: dict[str, Any], caller_arn: str) ->
 def _nested(item: dict[str, Any]) -> dict[str, Any]:
     nested: dict[str, Any] = {
         "ipProtocol": item["IpProtocol"],
-        "groups": {
-            "items": [
-                {"groupId": p["GroupId"], "userId": ACCOUNT}
-                for p in item.get("UserIdGroupPairs", [])
-            ]
-        },
-        "ipRanges": {"items": [{"cidrIp": r["CidrIp"]} for r in item.get("IpRanges", [])]},
-        "ipv6Ranges": {"items": [{"cidrIpv6": r["CidrIpv6"]} for r in item.get("Ipv6Ranges", [])]},
-        "prefixListIds": {},
+        "groups": _items(
+            {"groupId": p["GroupId"], "userId": p.get("UserId", ACCOUNT)}
+            for p in item.get("UserIdGroupPairs", [])
+        ),
+        "ipRanges": _items({"cidrIp": r["CidrIp"]} for r in item.get("IpRanges", [])),
+        "ipv6Ranges": _items({"cidrIpv6": r["CidrIpv6"]} for r in item.get("Ipv6Ranges", [])),
+        "prefixListIds": _items(
+            {"prefixListId": p["PrefixListId"]} for p in item.get("PrefixListIds", [])
+        ),
     }
     if "FromPort" in item:
         nested["fromPort"], nested["toPort"] = item["FromPort"], item["ToPort"]
     return nested
+
+
+def _items(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """EC2's CloudTrail list: `{"items": [...]}`, and `{}` when it is empty."""
+    listed = list(entries)
+    return {"items": listed} if listed else {}
 
 
 def self_rules(world: World, group_id: str, direction: Direction) -> set[tuple[str, int | None]]:
@@ -70,7 +77,11 @@ def self_rules(world: World, group_id: str, direction: Direction) -> set[tuple[s
     return {
         (p["IpProtocol"], p.get("FromPort"))
         for p in group[key]
-        if any(pair["GroupId"] == group_id for pair in p.get("UserIdGroupPairs", []))
+        # The group itself: the same id in another account is another group.
+        if any(
+            pair["GroupId"] == group_id and pair.get("UserId", ACCOUNT) == ACCOUNT
+            for pair in p.get("UserIdGroupPairs", [])
+        )
     }
 
 

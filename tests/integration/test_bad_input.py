@@ -18,11 +18,12 @@ from botocore.exceptions import ClientError
 
 from emulator.extensions.sagemaker import set_training_job_status
 from emulator.world import ACCOUNT, REGION, World
-from tests.integration.conftest import Invoke
+from tests.integration.conftest import Invoke, fresh_session
 from tests.integration.faults import HttpFault
 from training_guard.config import Policy
 from training_guard.effects.aws import Clients
 from training_guard.effects.notify import Notifier
+from training_guard.effects.records import GroupRecord
 from training_guard.job_guard import JobGuard
 
 # Few attempts keep the backoff short; the retry logic is botocore's standard mode.
@@ -30,12 +31,13 @@ FAST_RETRIES = Config(retries={"total_max_attempts": 3, "mode": "standard"})
 
 
 def guard_with(world: World, *faults: HttpFault, config: Config = FAST_RETRIES) -> JobGuard:
-    session = boto3.Session()
+    session = fresh_session()
     for fault in faults:
         fault.install(session)
     clients = Clients.create(session=session, config=config)
     notifier = Notifier(clients.sns, world.topic_arn, clients.dynamodb, world.table_name)
-    return JobGuard(clients, Policy.from_environment(), notifier)
+    record = GroupRecord(clients.dynamodb, world.table_name)
+    return JobGuard(clients, Policy.from_environment(), notifier, record)
 
 
 def rejected(summary: dict[str, Any]) -> str:
@@ -53,10 +55,10 @@ def training_status(name: str) -> str:
 @pytest.mark.parametrize(
     ("event", "reason"),
     [
-        ([], "expected an EventBridge event object, got list"),
-        (None, "expected an EventBridge event object, got NoneType"),
-        ({"id": "x"}, "unsupported detail-type None"),
-        ({"detail-type": "AWS API Call via CloudTrail", "id": "x"}, "malformed 'AWS API Call via CloudTrail' event: version: Field required"),
+        ([], "event: expected an EventBridge event object, got a list"),
+        (None, "event: expected an EventBridge event object, got null"),
+        ({"id": "x"}, "event.detail-type: not one this function handles"),
+        ({"detail-type": "AWS API Call via CloudTrail", "id": "x"}, "event.detail: expected an object, got nothing"),
     ],
 )  # fmt: skip
 def test_malformed_events(world: World, invoke: Invoke, event: Any, reason: str) -> None:
@@ -68,31 +70,27 @@ def test_unknown_event_is_rejected_and_logged(
     world: World, invoke: Invoke, logs: Callable[[], list[dict[str, Any]]]
 ) -> None:
     event = world.event("eventbridge-unknown-detail-type")
-    assert "unsupported detail-type 'EC2 Instance State-change Notification'" in rejected(
-        invoke(event)
-    )
+    assert "event.detail-type: not one this function handles" in rejected(invoke(event))
     (error,) = [line for line in logs() if line["level"] == "ERROR"]
     assert error["event_id"] == event["id"]
-    assert "unsupported detail-type" in error["reason"]
+    assert "not one this function handles" in error["reason"]
     assert error["correlation_id"] == event["id"]
 
 
 def test_other_cloudtrail_calls_are_rejected(world: World, invoke: Invoke) -> None:
     event = world.event("cloudtrail-create-training-job-compliant")
     event["detail"]["eventName"] = "DeleteModel"
-    assert "sagemaker.amazonaws.com DeleteModel is not one the job guard handles" in rejected(
-        invoke(event)
-    )
+    assert "eventName: not a call the job guard handles" in rejected(invoke(event))
 
 
 @pytest.mark.parametrize(
     ("remove", "reason"),
-    [
-        ("requestParameters", "CreateTrainingJob record has no requestParameters"),
-        ("requestParameters.resourceConfig", "fraud-model-unencrypted: ResourceConfig is missing"),
-        ("requestParameters.trainingJobName", "has no TrainingJobName"),
+    [  # the field's path, never its value
+        ("requestParameters", "event.detail.requestParameters: expected the request's parameters, got nothing"),
+        ("requestParameters.resourceConfig", "event.detail.requestParameters.ResourceConfig: expected a ResourceConfig with an instance type, got nothing"),
+        ("requestParameters.trainingJobName", "event.detail.requestParameters.TrainingJobName: expected a training job name, got nothing"),
     ],
-)
+)  # fmt: skip
 def test_missing_fields(world: World, invoke: Invoke, remove: str, reason: str) -> None:
     event = world.event("cloudtrail-create-training-job-unencrypted")
     *path, leaf = remove.split(".")

@@ -72,7 +72,11 @@ def test_tuning_child_stops_its_tuning_job_once(world: World, invoke: Invoke) ->
     first, second = invoke(child), invoke(child)
     assert first["resource"].endswith(":hyper-parameter-tuning-job/xgb-tuning-unencrypted")
     assert first["actions"][0]["action"] == "stopped"
-    assert second["actions"][0]["detail"].endswith("is already Stopping.")
+    # The tuning job is already stopping: the next child's event is not judged again.
+    assert second["findings"] == []
+    assert second["actions"] == [
+        {"action": "skipped", "detail": "tuning job xgb-tuning-unencrypted is Stopping."}
+    ]
     assert tuning_status("xgb-tuning-unencrypted") == "Stopping"
     assert (
         status("xgb-tuning-unencrypted-001-1a2b3c4d") == "InProgress"

@@ -44,6 +44,9 @@ EXPECTED = {
     "cloudtrail-create-training-job-failed-call": Expected((), ("skipped",), None, False),
     "cloudtrail-create-hyper-parameter-tuning-job": Expected(("inter-container-encryption",), ("stopped",), "Stopping", True),
     "cloudtrail-create-hyper-parameter-tuning-job-definitions": Expected(("inter-container-encryption",), ("stopped",), "Stopping", True),
+    "cloudtrail-create-hyper-parameter-tuning-job-resource-config": Expected(("volume-kms",), ("stopped",), "Stopping", True),
+    # moto cannot create a serverless job (World.create_job_for): nothing to read back.
+    "cloudtrail-create-training-job-serverless": Expected((), (), None, False),
     "sagemaker-training-job-state-change-in-progress": Expected(("vpc-config", "output-kms", "volume-kms"), ("stopped",), "Stopping", True),
     "sagemaker-training-job-state-change-completed": Expected((), ("skipped",), "Completed", False),
     "sagemaker-training-job-state-change-tuning-child": Expected(("inter-container-encryption",), ("stopped",), "Stopping", True),

@@ -1,56 +1,68 @@
-"""The job guard: judge a new or running training or tuning job, act, tell.
+"""The job guard: judge a new or running training or tuning job, act, record, tell.
 
 The Lambda handler in functions/job_guard/app.py is a thin adapter over `JobGuard`.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from training_guard.config import GuardMode, Policy
-from training_guard.controls import Remediation, evaluate_job, facts_needed, remediation_of
-from training_guard.controls.network import efa_gaps, ipsec_gaps, public_ingress
+from training_guard.controls import (
+    Remediation,
+    evaluate_job,
+    facts_needed,
+    group_set,
+    remediation_of,
+)
 from training_guard.effects.aws import Clients
-from training_guard.effects.jobs import stop_job, tuning_job
+from training_guard.effects.budget import OutOfTime, TimeBudget
+from training_guard.effects.jobs import described_job, tuning_job
 from training_guard.effects.loaders import load_evidence
 from training_guard.effects.notify import Notifier
-from training_guard.effects.security_groups import (
-    add_self_rules,
-    revoke_public_ingress,
-    tag_groups,
-)
+from training_guard.effects.records import GroupRecord, job_uses
+from training_guard.effects.remedies import Target, Unfinished, carry_out
+from training_guard.effects.security_groups import mark_guarded
 from training_guard.events import (
+    CLOUDTRAIL_API_CALL,
     JOB_GUARD_EVENTS,
-    CloudTrailApiCall,
+    TRAINING_JOB_STATE_CHANGE,
+    ApiCall,
+    Event,
     InvalidEventError,
-    TrainingJobStateChange,
-    TuningJobStateChange,
+    api_call,
+    elsewhere,
     parse_event,
     rejected,
 )
 from training_guard.facts.evidence import Evidence
-from training_guard.facts.guarded import tags_to_write
 from training_guard.facts.jobs import (
-    FactsError,
     JobFacts,
     JobKind,
+    JobRef,
+    job_arn,
     name_from_arn,
-    training_job_from_cloudtrail,
     training_job_from_description,
-    tuning_job_from_cloudtrail,
+    training_job_from_request,
+    training_job_ref,
     tuning_job_from_description,
+    tuning_job_from_request,
+    tuning_job_ref,
 )
 from training_guard.model import Action, ActionKind, Finding, Summary
 from training_guard.notification import Subject, build_notification, news
 from training_guard.observability import logger, record_findings
 
 ACTIVE_STATUS = "InProgress"
+ENDED_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
 LEFT_ALONE = "the guard changes the groups only of jobs it lets run"
 CREATE_CALLS = {
-    "CreateTrainingJob": training_job_from_cloudtrail,
-    "CreateHyperParameterTuningJob": tuning_job_from_cloudtrail,
+    "CreateTrainingJob": training_job_from_request,
+    "CreateHyperParameterTuningJob": tuning_job_from_request,
 }
+GROUP_CHANGES = (Remediation.REVOKE_RULES, Remediation.ADD_RULES)
 
 
 @dataclass(frozen=True)
@@ -61,29 +73,61 @@ class Ignored:
     reason: str
 
 
+@dataclass(frozen=True)
+class Ended:
+    """A job that ended: its entries leave the guard's record of running jobs."""
+
+    arn: str
+    name: str
+    status: str
+
+
 class JobGuard:
-    def __init__(self, clients: Clients, policy: Policy, notifier: Notifier) -> None:
+    def __init__(
+        self, clients: Clients, policy: Policy, notifier: Notifier, record: GroupRecord
+    ) -> None:
         self._clients = clients
         self._policy = policy
         self._notifier = notifier
+        self._record = record
 
-    def handle(self, raw_event: Any) -> Summary:
+    @property
+    def budget(self) -> TimeBudget:
+        return self._clients.budget
+
+    def handle(self, raw_event: Any, own_account: str | None = None) -> Summary:
         try:
             event = parse_event(raw_event, JOB_GUARD_EVENTS)
-            job = job_from_event(event)
-        except (InvalidEventError, FactsError) as e:
+            if own_account and event.account != own_account:
+                return self._skip(None, elsewhere(event.account, own_account))
+            subject = self._subject(event)
+        except InvalidEventError as e:
             return rejected(raw_event, str(e), self._policy.mode.value)
-        if isinstance(job, Ignored):
-            logger.info("event ignored", extra={"resource": job.resource, "reason": job.reason})
-            skipped = Action(ActionKind.SKIPPED, job.reason)
-            return Summary(job.resource, self._policy.mode.value, (), (skipped,))
-        return self.guard(job, trigger_of(event))
+        if isinstance(subject, Ignored):
+            return self._skip(subject.resource, subject.reason)
+        if isinstance(subject, Ended):
+            groups = self._record.forget(subject.arn)
+            held = f"; its record of {', '.join(groups)} removed" if groups else ""
+            return self._skip(subject.arn, f"{subject.name} is {subject.status}{held}.")
+        return self.guard(subject, trigger_of(event))
 
     def guard(self, job: JobFacts, trigger: str = "") -> Summary:
-        job = self._as_judged(job)
+        # Out of time while loading facts: nothing was done yet, and the retry will judge.
         evidence = load_evidence(self._clients, job, facts_needed(self._policy))
         findings = evaluate_job(job, evidence, self._policy)
-        actions = self._act(job, findings, evidence)
+        # Recorded before anything is changed: a late or repeated event about a job that
+        # already ended must not change its groups.
+        if self._lets_run(job, findings) and not self._remember(job, evidence):
+            return self._skip(job.arn, f"{job.name} has already ended: nothing to guard.")
+        late: OutOfTime | None = None
+        try:
+            actions = self._act(job, findings, evidence)
+        except Unfinished as e:
+            # Say what was done and what was not, then let Lambda retry: remediation is
+            # idempotent.
+            actions, late = tuple(e.actions), e.cause
+        except OutOfTime as e:
+            actions, late = (Action(ActionKind.FAILED, f"Not finished in time: {e}."),), e
         summary = Summary(job.arn, self._policy.mode.value, findings, actions)
         record_findings(findings)
         # A guard action that failed is worth a look even without a notification.
@@ -101,28 +145,68 @@ class JobGuard:
             notification = build_notification(summary, about, self._policy.exempt_tag_key)
             if not self._notifier.notify_once(job.arn, news(summary), notification):
                 logger.info("already notified of these controls", extra={"resource": job.arn})
+        if late is not None:
+            raise late
         return summary
 
-    def _as_judged(self, job: JobFacts) -> JobFacts:
-        """A tuning job's child is judged as its tuning job: one verdict, one stop, one
-        notification, however many children report in."""
-        if not job.parent_tuning_job_arn:
-            return job
-        parent = tuning_job(self._clients.sagemaker, job.parent_tuning_job_arn)
-        if parent is None:  # gone already: judge what the child runs, act on the parent
-            name = name_from_arn(job.parent_tuning_job_arn)
-            return JobFacts(
-                JobKind.TUNING, name, job.parent_tuning_job_arn, job.specs, None, job.tags
+    # --- which job an event is about ------------------------------------------------
+
+    def _subject(self, event: Event) -> JobFacts | Ignored | Ended:
+        if event.detail_type == CLOUDTRAIL_API_CALL:
+            return _from_cloudtrail(api_call(event))
+        kind = (
+            JobKind.TRAINING if event.detail_type == TRAINING_JOB_STATE_CHANGE else JobKind.TUNING
+        )
+        ref = (
+            training_job_ref(event.detail)
+            if kind is JobKind.TRAINING
+            else tuning_job_ref(event.detail)
+        )
+        arn = ref.arn or job_arn(kind, ref.name, event.account, event.region)
+        if ref.status in ENDED_STATUSES:
+            return Ended(arn, ref.name, ref.status or "")
+        if ref.status != ACTIVE_STATUS:
+            return Ignored(
+                arn, f"{ref.name} is {ref.status}: only {ACTIVE_STATUS} jobs are judged."
             )
+        return self._running(event, kind, ref)
+
+    def _running(self, event: Event, kind: JobKind, ref: JobRef) -> JobFacts | Ignored | Ended:
+        """The running job as AWS says it is: the event's detail where it is complete,
+        else one Describe; a tuning job's child is judged as its tuning job, once."""
+        if ref.parent_tuning_job_arn:
+            return self._parent(ref.parent_tuning_job_arn)
+        if ref.complete:
+            parse = (
+                training_job_from_description
+                if kind is JobKind.TRAINING
+                else tuning_job_from_description
+            )
+            return parse(event.detail)
+        job = described_job(self._clients.sagemaker, kind, ref.name)
+        if job is None:
+            return Ignored(ref.arn or None, f"{ref.name} no longer exists.")
+        if job.parent_tuning_job_arn:
+            return self._parent(job.parent_tuning_job_arn)
+        if job.status in ENDED_STATUSES:
+            return Ended(job.arn, job.name, job.status or "")
+        return job
+
+    def _parent(self, arn: str) -> JobFacts | Ignored:
+        parent = tuning_job(self._clients.sagemaker, arn)
+        if parent is None:
+            return Ignored(arn, f"tuning job {name_from_arn(arn)} no longer exists.")
+        if parent.status in ENDED_STATUSES or parent.status == "Stopping":
+            return Ignored(arn, f"tuning job {parent.name} is {parent.status}.")
         return parent
+
+    # --- acting ---------------------------------------------------------------------
 
     def _act(
         self, job: JobFacts, findings: tuple[Finding, ...], evidence: Evidence
     ) -> tuple[Action, ...]:
         remediations = {remediation_of(f) for f in findings}
-        stopping = Remediation.STOP_JOB in remediations
-        group_changes = remediations & {Remediation.ADD_RULES, Remediation.REVOKE_RULES}
-        if self._policy.is_exempt(job.tags):
+        if self._policy.is_exempt(job.tags or {}):
             if not findings:
                 return ()
             reason = (
@@ -130,25 +214,30 @@ class JobGuard:
             )
             return (Action(ActionKind.SKIPPED, reason),)
         if self._policy.mode is GuardMode.NOTIFY:
-            return self._would(stopping, group_changes)
-        return self._enforce(job, findings, evidence)
+            return _would(remediations)
+        return self._enforce(job, findings, evidence, remediations)
 
     def _enforce(
-        self, job: JobFacts, findings: tuple[Finding, ...], evidence: Evidence
+        self,
+        job: JobFacts,
+        findings: tuple[Finding, ...],
+        evidence: Evidence,
+        remediations: set[Remediation],
     ) -> tuple[Action, ...]:
-        remediations = {remediation_of(f) for f in findings}
-        group_changes = remediations & {Remediation.ADD_RULES, Remediation.REVOKE_RULES}
+        target = Target(
+            self._clients.sagemaker, self._clients.ec2, self._refusal(evidence), job.kind, job.name
+        )
         if Remediation.STOP_JOB in remediations:
-            stop_controls = sorted(
-                {f.control for f in findings if remediation_of(f) is Remediation.STOP_JOB}
-            )
-            stop = stop_job(self._clients.sagemaker, job.kind, job.name, ", ".join(stop_controls))
+            stop = carry_out(target, findings, (Remediation.STOP_JOB,))
             # A job to be stopped does not get to choose which groups the guard changes.
-            left = Action(ActionKind.SKIPPED, f"Security groups left as they are: {LEFT_ALONE}.")
-            return (stop, left) if group_changes else (stop,)
+            if remediations & set(GROUP_CHANGES):
+                stop.append(
+                    Action(ActionKind.SKIPPED, f"Security groups left as they are: {LEFT_ALONE}.")
+                )
+            return tuple(stop)
         refusal = self._take_under_guard(job, evidence)
         if refusal:
-            if not group_changes:
+            if not remediations & set(GROUP_CHANGES):
                 return (refusal,)
             not_changed = Action(
                 ActionKind.SKIPPED,
@@ -156,115 +245,97 @@ class JobGuard:
                 f"{self._policy.guard_tag_key}=true.",
             )
             return (refusal, not_changed)
-        actions: list[Action] = []
-        if Remediation.REVOKE_RULES in remediations:
-            actions.extend(self._revoke_public(job, evidence))
-        if Remediation.ADD_RULES in remediations:
-            actions.extend(self._repair(job, evidence))
-        return tuple(actions)
+        return tuple(carry_out(target, findings, GROUP_CHANGES))
 
-    def _would(self, stopping: bool, group_changes: set[Remediation]) -> tuple[Action, ...]:
-        if stopping:
-            detail = (
-                "notify mode: would stop the job; its security groups would be left as they "
-                f"are ({LEFT_ALONE})."
-            )
-        elif group_changes:
-            detail = f"notify mode: would {' and '.join(sorted(r.value for r in group_changes))}."
-        else:
-            return ()
-        return (Action(ActionKind.SKIPPED, detail),)
+    def _refusal(self, evidence: Evidence) -> Any:
+        def why_not(group_id: str) -> str | None:
+            group = evidence.security_groups.get(group_id)
+            if group is None:
+                return f"Nothing to change: {group_id} does not exist."
+            if not self._policy.may_guard(group.tags):
+                return self._policy.left_alone(group_id, group.tags)
+            return None
+
+        return why_not
 
     def _take_under_guard(self, job: JobFacts, evidence: Evidence) -> Action | None:
-        """Tag the groups of a job that runs, so that sg_guard keeps them in order."""
-        groups = {
-            gid: g for gid, g in evidence.security_groups.items() if self._policy.may_guard(g.tags)
-        }
-        wanted = tags_to_write(job, groups, evidence.subnets, self._policy.guard_tag_key)
-        return tag_groups(self._clients.ec2, wanted) if wanted else None
+        """Tag the groups of a job that runs: the visible marker, and what IAM requires
+        before the guards may change them."""
+        groups = [
+            g.id
+            for spec in job.specs
+            for gid in spec.security_groups
+            if (g := evidence.security_groups.get(gid)) is not None
+            and self._policy.may_guard(g.tags)
+            and g.tags.get(self._policy.guard_tag_key) != "true"
+        ]
+        return mark_guarded(
+            self._clients.ec2, list(dict.fromkeys(groups)), self._policy.guard_tag_key
+        )
 
-    def _revoke_public(self, job: JobFacts, evidence: Evidence) -> list[Action]:
-        actions: list[Action] = []
-        group_ids = dict.fromkeys(g for spec in job.specs for g in spec.security_groups)
-        for group_id in group_ids:
-            group = evidence.security_groups.get(group_id)
-            if group is None or not public_ingress(group):
-                continue
-            if self._policy.may_guard(group.tags):
-                actions.append(
-                    revoke_public_ingress(self._clients.ec2, group_id, public_ingress(group))
-                )
-            else:
-                actions.append(
-                    Action(ActionKind.SKIPPED, self._policy.left_alone(group_id, group.tags))
-                )
-        return actions
+    # --- the record of running jobs -------------------------------------------------
 
-    def _repair(self, job: JobFacts, evidence: Evidence) -> list[Action]:
-        actions: list[Action] = []
-        gaps_by_group: dict[str, list[Any]] = {}
-        for spec in job.specs:
-            gaps = ipsec_gaps(spec, evidence) + efa_gaps(spec, evidence)
-            existing = [g for g in spec.security_groups if g in evidence.security_groups]
-            if not gaps or not existing:
-                continue
-            target = existing[0]
-            if not self._policy.may_guard(evidence.security_groups[target].tags):
-                tags = evidence.security_groups[target].tags
-                actions.append(Action(ActionKind.SKIPPED, self._policy.left_alone(target, tags)))
-                continue
-            group = gaps_by_group.setdefault(target, [])
-            group.extend(g for g in gaps if g not in group)
-        actions += [add_self_rules(self._clients.ec2, g, gaps) for g, gaps in gaps_by_group.items()]
-        return actions
+    def _lets_run(self, job: JobFacts, findings: tuple[Finding, ...]) -> bool:
+        """A job the guard lets run (in notify mode: would let run) and whose groups it
+        therefore keeps in order. An exempt job's groups are not the guard's."""
+        stopping = any(remediation_of(f) is Remediation.STOP_JOB for f in findings)
+        return not stopping and not self._policy.is_exempt(job.tags or {})
+
+    def _remember(self, job: JobFacts, evidence: Evidence) -> bool:
+        """Record the job's groups; False when the record says the job already ended."""
+        used_by = f"{job.kind.label} {job.name}"
+        sets = [group_set(spec, evidence, used_by) for spec in job.specs]
+        uses = job_uses(
+            job.arn,
+            used_by,
+            ((s.ids, s.traffic, s.networks) for s in sets),
+            job.runtime_seconds,
+            time.time(),
+        )
+        return self._record.remember(uses)
+
+    def _skip(self, resource: str | None, reason: str) -> Summary:
+        logger.info("event ignored", extra={"resource": resource, "reason": reason})
+        skipped = Action(ActionKind.SKIPPED, reason)
+        return Summary(resource, self._policy.mode.value, (), (skipped,))
 
 
-def job_from_event(event: Any) -> JobFacts | Ignored:
-    if isinstance(event, CloudTrailApiCall):
-        return _from_cloudtrail(event)
-    if isinstance(event, TrainingJobStateChange):
-        return _active_only(training_job_from_description(event.detail))
-    if isinstance(event, TuningJobStateChange):
-        return _active_only(tuning_job_from_description(event.detail))
-    raise InvalidEventError(f"no job guard rule for {type(event).__name__}")
+def _would(remediations: set[Remediation]) -> tuple[Action, ...]:
+    if Remediation.STOP_JOB in remediations:
+        detail = (
+            "notify mode: would stop the job; its security groups would be left as they "
+            f"are ({LEFT_ALONE})."
+        )
+    elif group_changes := remediations & set(GROUP_CHANGES):
+        detail = f"notify mode: would {' and '.join(sorted(r.value for r in group_changes))}."
+    else:
+        return ()
+    return (Action(ActionKind.SKIPPED, detail),)
 
 
-def trigger_of(event: Any) -> str:
+def trigger_of(event: Event) -> str:
     """Who or what started the evaluation, in identifiers only."""
-    if isinstance(event, CloudTrailApiCall):
-        caller = event.detail.user_identity.get("arn") or "an unknown caller"
-        return f"{event.detail.event_name} by {caller}"
-    status = event.detail.get("TrainingJobStatus") or event.detail.get(
-        "HyperParameterTuningJobStatus"
-    )
-    return f"{event.detail_type} ({status})"
+    if event.detail_type == CLOUDTRAIL_API_CALL:
+        call = api_call(event)
+        return f"{call.event_name} by {call.caller or 'an unknown caller'}"
+    status = event.detail.get("TrainingJobStatus", "HyperParameterTuningJobStatus").value
+    return f"{event.detail_type} ({status if isinstance(status, str) else 'unknown status'})"
 
 
-def _from_cloudtrail(event: CloudTrailApiCall) -> JobFacts | Ignored:
-    record = event.detail
-    parse = CREATE_CALLS.get(record.event_name)
-    if record.event_source != "sagemaker.amazonaws.com" or parse is None:
+def _from_cloudtrail(call: ApiCall) -> JobFacts | Ignored:
+    parse = CREATE_CALLS.get(call.event_name)
+    if call.event_source != "sagemaker.amazonaws.com" or parse is None:
         raise InvalidEventError(
-            f"CloudTrail event {record.event_source} {record.event_name} is not one the "
-            f"job guard handles ({', '.join(CREATE_CALLS)})"
+            "event.detail.eventSource/eventName: not a call the job guard handles "
+            f"(sagemaker.amazonaws.com {', '.join(CREATE_CALLS)})"
         )
-    if record.error_code:
+    if call.error_code:
         return Ignored(
-            None,
-            f"{record.event_name} failed with {record.error_code}: no job was created.",
+            None, f"{call.event_name} failed with {call.error_code}: no job was created."
         )
-    if record.request_parameters is None:
-        raise InvalidEventError(f"{record.event_name} record has no requestParameters")
-    account = record.recipient_account_id or event.account
-    return parse(record.request_parameters, record.response_elements, account, event.region)
+    if not call.request.present:
+        raise call.request.reject("the request's parameters")
+    return parse(call.request, call.response, call.account, call.region)
 
 
-def _active_only(job: JobFacts) -> JobFacts | Ignored:
-    if job.status != ACTIVE_STATUS:
-        return Ignored(
-            job.arn, f"{job.name} is {job.status}: only {ACTIVE_STATUS} jobs are judged."
-        )
-    return job
-
-
-__all__ = ["Ignored", "JobGuard", "job_from_event"]
+__all__ = ["Ended", "Ignored", "JobGuard", "trigger_of"]

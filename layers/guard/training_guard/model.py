@@ -29,9 +29,15 @@ class ActionKind(StrEnum):
 
 @dataclass(frozen=True)
 class Finding:
+    """What one control found. `remediation` is what the guard carries out for it (the
+    control's own, or `report` where the evidence allows no more); `evidence` is the
+    structured fact the remediation acts on (the missing rules, the public ranges)."""
+
     control: str
     severity: Severity
     message: str
+    remediation: str = "report"
+    evidence: Any = None
 
     def to_dict(self) -> dict[str, str]:
         return {"control": self.control, "severity": self.severity.name, "message": self.message}

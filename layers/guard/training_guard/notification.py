@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from training_guard.controls import CONTROLS_BY_ID
 from training_guard.model import ActionKind, Summary
 
 SUBJECT_LIMIT = 100  # SNS rejects longer subjects
@@ -108,6 +109,9 @@ def _text(summary: Summary, about: Subject, exempt_tag_key: str) -> str:
         "Findings:",
         *(f"  [{f.severity.name}] {f.control}: {f.message}" for f in summary.findings),
         "",
+        "Why it matters, and the fix for good:",
+        *_control_words(summary),
+        "",
         "Actions:",
         *(f"  {a.action.value}: {a.detail}" for a in summary.actions),
     ]
@@ -130,3 +134,12 @@ def _attributes(summary: Summary) -> dict[str, dict[str, str]]:
         "action": {"DataType": "String.Array", "StringValue": json.dumps(actions)},
         "severity": {"DataType": "String", "StringValue": severity},
     }
+
+
+def _control_words(summary: Summary) -> list[str]:
+    """Each control's own words, once per control (controls/*.py declare them)."""
+    lines: list[str] = []
+    for control_id in dict.fromkeys(f.control for f in summary.findings):
+        control = CONTROLS_BY_ID[control_id]
+        lines += [f"  {control.id}: {control.why} ({control.docs})", f"    Fix: {control.fix}"]
+    return lines

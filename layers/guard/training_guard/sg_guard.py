@@ -1,34 +1,43 @@
-"""The security-group guard: after any change to a guarded group, put it back in order.
+"""The security-group guard: after any change to a group the guard keeps, put it back in order.
 
-The event only says which group changed; the group is judged by its rules as EC2
-returns them now. The guard's own repairs come back as events and must end in a
-no-op: they are recognised by the caller identity, and still judged.
+The event only says which group changed. The guard's own record of running jobs (the
+state table, written only by the guard) says which jobs use the group and what their
+instances need; tags say nothing the guard acts on. The groups of each such job are
+judged together, by their rules as EC2 returns them now. A group tagged by hand that
+the record does not know is reported, never changed. The guard's own repairs come
+back as events and must end in a no-op; they are recognised by the caller's role,
+and still judged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from training_guard.config import GuardMode, Policy
-from training_guard.controls import Remediation, evaluate_group, remediation_of
-from training_guard.controls.network import public_ingress
-from training_guard.controls.security_groups import GroupFacts, efa_gaps, ipsec_gaps
-from training_guard.effects.aws import Clients, role_arn
-from training_guard.effects.guarded import RunningJobs, decide_guard, find_group, vpc_cidrs
-from training_guard.effects.loaders import describe_security_groups
+from training_guard.controls import Remediation, evaluate_groups, remediation_of
+from training_guard.effects.aws import Clients, error_code
+from training_guard.effects.budget import OutOfTime, TimeBudget
+from training_guard.effects.loaders import describe_security_groups, prefix_list_entries
 from training_guard.effects.notify import Notifier
-from training_guard.effects.security_groups import add_self_rules, revoke_public_ingress, tag_groups
+from training_guard.effects.records import GroupRecord, JobUse
+from training_guard.effects.remedies import Target, Unfinished, carry_out
+from training_guard.effects.security_groups import mark_guarded
 from training_guard.events import (
     SG_GUARD_EVENTS,
-    CloudTrailApiCall,
+    ApiCall,
     InvalidEventError,
+    api_call,
+    elsewhere,
     parse_event,
     rejected,
 )
-from training_guard.facts.guarded import Guard, guard_from_tags
-from training_guard.facts.jobs import FactsError
-from training_guard.facts.network import SecurityGroup
+from training_guard.facts.groups import GroupSet, SelfTraffic
+from training_guard.facts.identifiers import arn, same_role
+from training_guard.facts.network import SecurityGroup, security_group_from_api
 from training_guard.facts.sg_events import (
     SECURITY_GROUP_CALLS,
     SecurityGroupChange,
@@ -38,173 +47,230 @@ from training_guard.model import Action, ActionKind, Finding, Summary
 from training_guard.notification import Subject, build_notification, news
 from training_guard.observability import logger, record_findings
 
+GROUP_CHANGES = (Remediation.REVOKE_RULES, Remediation.ADD_RULES)
+USED_BY_NAMED = 3
+
 
 class SgGuard:
     def __init__(
-        self, clients: Clients, policy: Policy, notifier: Notifier, own_role: str | None = None
+        self,
+        clients: Clients,
+        policy: Policy,
+        notifier: Notifier,
+        record: GroupRecord,
+        own_role: str | None = None,
     ) -> None:
         self._clients = clients
         self._policy = policy
         self._notifier = notifier
+        self._record = record
         self._own_role = own_role
-        self._running = RunningJobs(clients.sagemaker, policy.is_exempt)
 
-    def handle(self, raw_event: Any) -> Summary:
+    @property
+    def budget(self) -> TimeBudget:
+        return self._clients.budget
+
+    def handle(self, raw_event: Any, own_account: str | None = None) -> Summary:
         try:
-            event = parse_event(raw_event, SG_GUARD_EVENTS)
-            if not isinstance(event, CloudTrailApiCall):
-                raise InvalidEventError(f"no security-group guard rule for {type(event).__name__}")
-            change = self._change(event)
-        except (InvalidEventError, FactsError) as e:
+            call = api_call(parse_event(raw_event, SG_GUARD_EVENTS))
+            if own_account and call.account != own_account:
+                return self._skip(None, elsewhere(call.account, own_account))
+            change = self._change(call)
+        except InvalidEventError as e:
             return rejected(raw_event, str(e), self._policy.mode.value)
         if isinstance(change, str):
             return self._skip(None, change)
-        own = self._is_own(event.detail.user_identity)
-        return self.guard(change, event, own)
+        return self.guard(change, call)
 
-    def guard(self, change: SecurityGroupChange, event: CloudTrailApiCall, own: bool) -> Summary:
-        group = find_group(self._clients.ec2, change.group_id, change.group_name)
-        if group is None:
+    def guard(self, change: SecurityGroupChange, call: ApiCall) -> Summary:
+        group_id = change.group_id or self._group_named(change.group_name or "")
+        if group_id is None:
             return self._skip(
                 None, f"{change.group_ref} no longer exists (or its name is ambiguous)."
             )
-        resource = group_arn(group.id, event.region, event.account)
-        guard = decide_guard(group, self._policy.guard_tag_key, self._running)
-        if guard is None:
-            return self._skip(
-                resource,
-                f"{group.id} is not guarded: not tagged {self._policy.guard_tag_key}=true "
-                "and used by no running training job. Left alone.",
-            )
-        facts = self._facts(group, guard)
-        findings = evaluate_group(facts, self._policy)
-        actions = self._act(facts, findings)
+        resource = arn("ec2", call.region, call.account, f"security-group/{group_id}")
+        uses = self._record.uses(group_id)
+        if uses:
+            sets, groups = self._kept(uses)
+            if group_id not in groups:
+                return self._skip(resource, f"{group_id} no longer exists.")
+        else:
+            groups = describe_security_groups(self._clients.ec2, [group_id])
+            group = groups.get(group_id)
+            if group is None:
+                return self._skip(resource, f"{group_id} no longer exists.")
+            if group.tags.get(self._policy.guard_tag_key) != "true":
+                return self._skip(
+                    resource,
+                    f"{group_id} is not guarded: no running training job the guard let run "
+                    "uses it. Left alone.",
+                )
+            sets = [self._hand_tagged(group)]
+        findings = _unique(f for s in sets for f in evaluate_groups(s, self._policy))
+        late: OutOfTime | None = None
+        try:
+            actions = self._act(findings, groups, known=bool(uses))
+        except Unfinished as e:
+            # Say what was done and what was not, then let Lambda retry: remediation is
+            # idempotent.
+            actions, late = tuple(e.actions), e.cause
+        except OutOfTime as e:
+            actions, late = (Action(ActionKind.FAILED, f"Not finished in time: {e}."),), e
         summary = Summary(resource, self._policy.mode.value, findings, actions)
         record_findings(findings)
-        # A guard action that failed is worth a look even without a notification.
         log = logger.warning if any(a.action is ActionKind.FAILED for a in actions) else logger.info
         log(
             "security group evaluated",
             extra={
                 "resource": resource,
                 "change": change.event_name,
-                "own_change": own,
+                "own_change": self._is_own(call),
+                "jobs": len(uses),
                 "controls": sorted({f.control for f in findings}),
                 "actions": [a.action.value for a in actions],
             },
         )
         if findings:
-            self._notify(summary, group, event, change)
+            self._notify(summary, group_id, call, change)
+        if late is not None:
+            raise late
         return summary
 
-    def _change(self, event: CloudTrailApiCall) -> SecurityGroupChange | str:
-        record = event.detail
-        if (
-            record.event_source != "ec2.amazonaws.com"
-            or record.event_name not in SECURITY_GROUP_CALLS
-        ):
+    def _change(self, call: ApiCall) -> SecurityGroupChange | str:
+        if call.event_source != "ec2.amazonaws.com" or call.event_name not in SECURITY_GROUP_CALLS:
             raise InvalidEventError(
-                f"CloudTrail event {record.event_source} {record.event_name} is not a "
-                f"security-group change ({', '.join(SECURITY_GROUP_CALLS)})"
+                "event.detail.eventSource/eventName: not a security-group change "
+                f"(ec2.amazonaws.com {', '.join(SECURITY_GROUP_CALLS)})"
             )
-        if record.error_code:
-            return f"{record.event_name} failed with {record.error_code}: nothing changed."
-        return security_group_change(
-            record.event_name, record.request_parameters, record.response_elements
-        )
+        if call.error_code:
+            return f"{call.event_name} failed with {call.error_code}: nothing changed."
+        return security_group_change(call.event_name, call.request, call.response)
 
-    def _facts(self, group: SecurityGroup, guard: Guard) -> GroupFacts:
-        peers = (
-            describe_security_groups(self._clients.ec2, sorted(guard.peers)) if guard.peers else {}
-        )
-        facts = GroupFacts(
-            group, guard, tuple(peers.values()), tuple(sorted(guard.subnet_cidrs or ()))
-        )
-        if guard.subnet_cidrs is not None:
-            return facts
-        # Subnets unknown (a group tagged by hand): a rule naming a private range admits
-        # the jobs' traffic if it holds the whole VPC. Read the VPC's CIDRs only when
-        # that could change the verdict.
-        private_ranges = any(
-            rule.without_public_ranges().cidrs
-            for g in facts.job_groups
-            for rule in g.ingress + g.egress
-        )
-        if private_ranges and (ipsec_gaps(facts) or efa_gaps(facts)):
-            return replace(facts, networks=vpc_cidrs(self._clients.ec2, group.vpc_id))
-        return facts
+    def _group_named(self, name: str) -> str | None:
+        # A request naming a group only by name (EC2-Classic style) means the default
+        # VPC's group of that name, which is what GroupNames= resolves to.
+        try:
+            (raw,) = self._clients.ec2.describe_security_groups(GroupNames=[name])["SecurityGroups"]
+        except ClientError as e:
+            if error_code(e) in {"InvalidGroup.NotFound", "VPCIdNotSpecified"}:
+                return None
+            raise
+        except ValueError:
+            return None  # more than one: ambiguous
+        return security_group_from_api(raw).id
 
-    def _act(self, facts: GroupFacts, findings: tuple[Finding, ...]) -> tuple[Action, ...]:
-        remediations = {remediation_of(f) for f in findings}
-        group = facts.group
-        if not self._policy.may_guard(group.tags) or self._policy.mode is GuardMode.NOTIFY:
-            return self._reported_only(group, remediations)
-        if refusal := self._mark_guarded(facts):
-            if not remediations:
-                return (refusal,)
-            skipped = Action(
-                ActionKind.SKIPPED,
-                f"{group.id} not changed: the guard may change only groups tagged "
-                f"{self._policy.guard_tag_key}=true.",
+    def _kept(self, uses: Sequence[JobUse]) -> tuple[list[GroupSet], dict[str, SecurityGroup]]:
+        """The groups of every running job that uses the changed group, read in one call,
+        as one set per distinct job configuration."""
+        group_ids = list(dict.fromkeys(g for use in uses for g in use.groups))
+        groups = describe_security_groups(self._clients.ec2, group_ids)
+        prefix_lists = prefix_list_entries(self._clients.ec2, groups.values())
+        sets: dict[tuple[Any, ...], GroupSet] = {}
+        for use in uses:
+            key = (use.groups, use.traffic, use.networks)
+            if key in sets:
+                sets[key] = _also_used_by(sets[key], use.used_by)
+                continue
+            sets[key] = GroupSet(
+                tuple(groups[g] for g in use.groups if g in groups),
+                use.traffic,
+                use.networks,
+                prefix_lists,
+                use.used_by,
             )
-            return (refusal, skipped)
-        actions: list[Action] = []
-        if Remediation.REVOKE_RULES in remediations:
-            actions.append(
-                revoke_public_ingress(self._clients.ec2, group.id, public_ingress(group))
-            )
-        gaps = ipsec_gaps(facts) + efa_gaps(facts)
-        if gaps:
-            actions.append(add_self_rules(self._clients.ec2, group.id, gaps))
-        return tuple(actions)
+        return list(sets.values()), groups
 
-    def _reported_only(
-        self, group: SecurityGroup, remediations: set[Remediation]
+    def _hand_tagged(self, group: SecurityGroup) -> GroupSet:
+        prefix_lists = prefix_list_entries(self._clients.ec2, [group])
+        return GroupSet((group,), SelfTraffic.NONE, (), prefix_lists, used_by="")
+
+    def _act(
+        self, findings: tuple[Finding, ...], groups: dict[str, SecurityGroup], *, known: bool
     ) -> tuple[Action, ...]:
+        remediations = {remediation_of(f) for f in findings} & set(GROUP_CHANGES)
         if not remediations:
             return ()
-        if not self._policy.may_guard(group.tags):
-            return (Action(ActionKind.SKIPPED, self._policy.left_alone(group.id, group.tags)),)
-        would = " and ".join(r.value for r in sorted(remediations))
-        return (Action(ActionKind.SKIPPED, f"notify mode: would {would}."),)
+        if not known:
+            return (
+                Action(
+                    ActionKind.SKIPPED,
+                    "Not changed: no running job the guard let run uses this group, and a tag "
+                    "alone never makes the guard change a group. Reported only.",
+                ),
+            )
+        if self._policy.mode is GuardMode.NOTIFY:
+            would = " and ".join(r.value for r in sorted(remediations))
+            return (Action(ActionKind.SKIPPED, f"notify mode: would {would}."),)
+        refused = self._mark_guarded(groups)
+        target = Target(self._clients.sagemaker, self._clients.ec2, self._refusal(groups, refused))
+        return tuple(([refused[1]] if refused else []) + carry_out(target, findings, GROUP_CHANGES))
 
-    def _mark_guarded(self, facts: GroupFacts) -> Action | None:
-        """Tag a group found through a running job, with or without findings, so that its
-        next change is decided with one call and the guard's IAM policy lets it repair."""
-        if guard_from_tags(facts.group.tags, self._policy.guard_tag_key) is not None:
+    def _mark_guarded(
+        self, groups: dict[str, SecurityGroup]
+    ) -> tuple[frozenset[str], Action] | None:
+        """Re-tag kept groups whose tag someone removed: IAM lets the guard change only
+        groups tagged guarded=true."""
+        untagged = [
+            g.id
+            for g in groups.values()
+            if self._policy.may_guard(g.tags) and g.tags.get(self._policy.guard_tag_key) != "true"
+        ]
+        refusal = mark_guarded(self._clients.ec2, untagged, self._policy.guard_tag_key)
+        return (frozenset(untagged), refusal) if refusal else None
+
+    def _refusal(
+        self, groups: dict[str, SecurityGroup], refused: tuple[frozenset[str], Action] | None
+    ) -> Callable[[str], str | None]:
+        def why_not(group_id: str) -> str | None:
+            group = groups.get(group_id)
+            if group is None:
+                return f"Nothing to change: {group_id} no longer exists."
+            if not self._policy.may_guard(group.tags):
+                return self._policy.left_alone(group_id, group.tags)
+            if refused and group_id in refused[0]:
+                return (
+                    f"{group_id} not changed: the guard may change only groups tagged "
+                    f"{self._policy.guard_tag_key}=true."
+                )
             return None
-        tags = {facts.group.id: facts.guard.tags(self._policy.guard_tag_key)}
-        return tag_groups(self._clients.ec2, tags)
+
+        return why_not
 
     def _notify(
-        self,
-        summary: Summary,
-        group: SecurityGroup,
-        event: CloudTrailApiCall,
-        change: SecurityGroupChange,
+        self, summary: Summary, group_id: str, call: ApiCall, change: SecurityGroupChange
     ) -> None:
-        caller = event.detail.user_identity.get("arn") or "an unknown caller"
         changes = "; ".join(c.describe() for c in change.changes)
-        trigger = f"{change.event_name} by {caller}" + (f": {changes}" if changes else "")
-        about = Subject("security group", group.id, event.account, event.region, trigger)
+        trigger = f"{change.event_name} by {call.caller or 'an unknown caller'}" + (
+            f": {changes}" if changes else ""
+        )
+        about = Subject("security group", group_id, call.account, call.region, trigger)
         notification = build_notification(summary, about, self._policy.exempt_tag_key)
         # Each change is news of its own: key by the change, not only by the group.
-        key = f"{summary.resource}#{event.detail.event_id or event.id}"
+        key = f"{summary.resource}#{call.event_id or call.event.id}"
         self._notifier.notify_once(key, news(summary), notification)
 
-    def _is_own(self, identity: dict[str, Any]) -> bool:
-        return self._own_role is not None and principal_role(identity) == self._own_role
+    def _is_own(self, call: ApiCall) -> bool:
+        return (
+            self._own_role is not None
+            and call.caller_role is not None
+            and same_role(call.caller_role, self._own_role)
+        )
 
     def _skip(self, resource: str | None, reason: str) -> Summary:
         logger.info("event ignored", extra={"resource": resource, "reason": reason})
         return Summary(resource, self._policy.mode.value, (), (Action(ActionKind.SKIPPED, reason),))
 
 
-def group_arn(group_id: str, region: str, account: str) -> str:
-    return f"arn:aws:ec2:{region}:{account}:security-group/{group_id}"
+def _also_used_by(groups: GroupSet, used_by: str) -> GroupSet:
+    # Named up to a few jobs; a group shared by hundreds would make an unreadable message.
+    if groups.used_by.endswith(" and more"):
+        return groups
+    named = groups.used_by.count(", ") + 1
+    more = (
+        f"{groups.used_by} and more" if named >= USED_BY_NAMED else f"{groups.used_by}, {used_by}"
+    )
+    return replace(groups, used_by=more)
 
 
-def principal_role(identity: dict[str, Any]) -> str | None:
-    """The role (or user) ARN behind a CloudTrail userIdentity or an STS caller ARN."""
-    issuer = identity.get("sessionContext", {}).get("sessionIssuer", {}).get("arn")
-    return role_arn(str(issuer or identity.get("arn") or "")) or None
+def _unique(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    return tuple(dict.fromkeys(findings))

@@ -1,105 +1,108 @@
-"""The control registry: id, severity, remediation and the facts each control reads.
+"""The control registry: every control once, and how a job or a set of groups is judged.
 
-The ids are public (DESIGN.md, Contract). The effects layer derives what to load
-and which IAM actions the functions need from this table.
+The ids are public (DESIGN.md, Contract). The effects layer derives what to load and
+the template the IAM actions each function needs from these declarations.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from enum import StrEnum
-
 from training_guard.config import Policy
-from training_guard.controls import encryption, kms, network, security_groups
-from training_guard.controls.security_groups import GroupFacts
+from training_guard.controls import encryption, kms, security_groups, vpc
+from training_guard.controls.base import Control, Remediation, Scope, Verdict
 from training_guard.facts.evidence import Evidence, Fact
-from training_guard.facts.jobs import JobFacts
-from training_guard.model import Finding, Severity
+from training_guard.facts.groups import GroupSet, SelfTraffic
+from training_guard.facts.jobs import JobFacts, TrainingSpec
+from training_guard.model import Finding
 
-# Job controls take (TrainingSpec, Evidence, Policy); group controls (GroupFacts, Policy).
-Check = Callable[..., Iterable[str]]
-
-
-class Remediation(StrEnum):
-    STOP_JOB = "stop the job"
-    ADD_RULES = "add the missing rules"
-    REVOKE_RULES = "revoke those rules"
-    REPORT = "report"
-
-
-@dataclass(frozen=True)
-class Control:
-    id: str
-    severity: Severity
-    remediation: Remediation
-    check: Check
-    needs: frozenset[Fact] = frozenset()
-
-
-JOB_CONTROLS: tuple[Control, ...] = (
-    Control("inter-container-encryption", Severity.HIGH, Remediation.STOP_JOB,
-            encryption.inter_container_encryption),
-    Control("vpc-config", Severity.HIGH, Remediation.STOP_JOB, network.vpc_config,
-            frozenset({Fact.SECURITY_GROUPS, Fact.SUBNETS})),
-    Control("sg-ipsec-self-rules", Severity.MEDIUM, Remediation.ADD_RULES,
-            network.sg_ipsec_self_rules, frozenset({Fact.SECURITY_GROUPS, Fact.SUBNETS})),
-    Control("sg-efa-self-rules", Severity.MEDIUM, Remediation.ADD_RULES,
-            network.sg_efa_self_rules, frozenset({Fact.SECURITY_GROUPS})),
-    Control("sg-no-public-ingress", Severity.CRITICAL, Remediation.REVOKE_RULES,
-            network.sg_no_public_ingress, frozenset({Fact.SECURITY_GROUPS})),
-    Control("subnet-capacity", Severity.MEDIUM, Remediation.REPORT, network.subnet_capacity,
-            frozenset({Fact.SUBNETS})),
-    Control("s3-private-endpoint", Severity.LOW, Remediation.REPORT, network.s3_private_endpoint,
-            frozenset({Fact.SUBNETS, Fact.S3_ENDPOINTS})),
-    Control("output-kms", Severity.HIGH, Remediation.STOP_JOB, kms.output_kms),
-    Control("volume-kms", Severity.HIGH, Remediation.STOP_JOB, kms.volume_kms),
-    Control("kms-customer-managed", Severity.HIGH, Remediation.STOP_JOB,
-            kms.kms_customer_managed, frozenset({Fact.KEYS})),
-    Control("kms-deploy-accounts", Severity.MEDIUM, Remediation.REPORT, kms.kms_deploy_accounts,
-            frozenset({Fact.KEYS, Fact.KEY_POLICIES})),
-    Control("network-isolation", Severity.MEDIUM, Remediation.STOP_JOB,
-            encryption.network_isolation),
-)  # fmt: skip
-
-GROUP_CONTROLS: tuple[Control, ...] = (
-    Control("sg-no-public-ingress", Severity.CRITICAL, Remediation.REVOKE_RULES,
-            security_groups.sg_no_public_ingress, frozenset({Fact.SECURITY_GROUPS})),
-    Control("sg-ipsec-self-rules", Severity.MEDIUM, Remediation.ADD_RULES,
-            security_groups.sg_ipsec_self_rules, frozenset({Fact.SECURITY_GROUPS, Fact.VPCS})),
-    Control("sg-efa-self-rules", Severity.MEDIUM, Remediation.ADD_RULES,
-            security_groups.sg_efa_self_rules, frozenset({Fact.SECURITY_GROUPS})),
-)  # fmt: skip
-
-CONTROLS_BY_ID = {c.id: c for c in JOB_CONTROLS + GROUP_CONTROLS}
+CONTROLS: tuple[Control, ...] = (
+    encryption.inter_container_encryption,
+    vpc.vpc_config,
+    security_groups.sg_ipsec_self_rules,
+    security_groups.sg_efa_self_rules,
+    security_groups.sg_no_public_ingress,
+    vpc.subnet_capacity,
+    vpc.s3_private_endpoint,
+    kms.output_kms,
+    kms.volume_kms,
+    kms.kms_customer_managed,
+    kms.kms_deploy_accounts,
+    encryption.network_isolation,
+)
+CONTROLS_BY_ID = {c.id: c for c in CONTROLS}
+JOB_CONTROLS = tuple(c for c in CONTROLS if c.scope is Scope.JOB)
+GROUP_CONTROLS = tuple(c for c in CONTROLS if c.scope is Scope.GROUPS)
 
 
 def evaluate_job(job: JobFacts, evidence: Evidence, policy: Policy) -> tuple[Finding, ...]:
-    """Every finding of every control, for every spec of the job, without duplicates."""
+    """Every finding of every control, for every spec of the job, without duplicates.
+    The groups of each spec are judged as one set, as the security-group guard does."""
     findings: dict[Finding, None] = {}
     label_specs = len(job.specs) > 1
-    for control in JOB_CONTROLS:
-        for spec in job.specs:
-            for message in control.check(spec, evidence, policy):
-                text = f"Definition {spec.label}: {message}" if label_specs else message
-                findings[Finding(control.id, control.severity, text)] = None
+    for spec in job.specs:
+        prefix = f"Definition {spec.label}: " if label_specs else ""
+        for control in JOB_CONTROLS:
+            for verdict in control.check(spec, evidence, policy):
+                findings[finding(control, verdict, prefix)] = None
+        groups = group_set(spec, evidence, f"{job.kind.label} {job.name}")
+        for group_finding in evaluate_groups(groups, policy, prefix):
+            findings[group_finding] = None
     return tuple(findings)
 
 
-def evaluate_group(facts: GroupFacts, policy: Policy) -> tuple[Finding, ...]:
+def evaluate_groups(groups: GroupSet, policy: Policy, prefix: str = "") -> tuple[Finding, ...]:
+    if not groups.groups:
+        return ()
     return tuple(
-        Finding(control.id, control.severity, message)
+        finding(control, verdict, prefix)
         for control in GROUP_CONTROLS
-        for message in control.check(facts, policy)
+        for verdict in control.check(groups, policy)
     )
 
 
-def remediation_of(finding: Finding) -> Remediation:
-    return CONTROLS_BY_ID[finding.control].remediation
+def finding(control: Control, verdict: Verdict, prefix: str = "") -> Finding:
+    remediation = Remediation.REPORT if verdict.report_only else control.remediation
+    return Finding(
+        control.id, control.severity, prefix + verdict.message, remediation.value, verdict.evidence
+    )
 
 
-def facts_needed(policy: Policy) -> frozenset[Fact]:
-    needed = frozenset().union(*(c.needs for c in JOB_CONTROLS))
+def remediation_of(found: Finding) -> Remediation:
+    return Remediation(found.remediation)
+
+
+def group_set(spec: TrainingSpec, evidence: Evidence, used_by: str) -> GroupSet:
+    """The job's existing groups, judged together, with what its instances exchange."""
+    return GroupSet(
+        groups=tuple(
+            evidence.security_groups[g]
+            for g in spec.security_groups
+            if g in evidence.security_groups
+        ),
+        traffic=self_traffic(spec, evidence),
+        networks=tuple(
+            subnet.cidr for s in spec.subnets if (subnet := evidence.subnets.get(s)) and subnet.cidr
+        ),
+        prefix_lists=evidence.prefix_lists,
+        used_by=used_by,
+        efa_types=efa_types(spec, evidence),
+    )
+
+
+def self_traffic(spec: TrainingSpec, evidence: Evidence) -> SelfTraffic:
+    if not spec.is_distributed:
+        return SelfTraffic.NONE  # one instance exchanges nothing with itself
+    return SelfTraffic.IPSEC_EFA if efa_types(spec, evidence) else SelfTraffic.IPSEC
+
+
+def efa_types(spec: TrainingSpec, evidence: Evidence) -> tuple[str, ...]:
+    """EFA types of layouts with more than one instance; an unclassified type is not EFA."""
+    return tuple(
+        t for t in spec.distributed_types if (p := evidence.instance(t)) is not None and p.efa
+    )
+
+
+def facts_needed(policy: Policy, controls: tuple[Control, ...] = CONTROLS) -> frozenset[Fact]:
+    needed = frozenset().union(*(c.needs for c in controls))
     if not policy.deploy_account_ids:
         needed -= {Fact.KEY_POLICIES}
     return needed

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from training_guard.effects.aws import Clients, error_code, error_message, is_access_denied
+from training_guard.effects.instances import InstanceCatalog
 from training_guard.facts.evidence import Evidence, Fact
+from training_guard.facts.identifiers import arn_field
 from training_guard.facts.jobs import JobFacts
-from training_guard.facts.keys import KeyFacts, is_aws_managed_alias
+from training_guard.facts.keys import AWS_MANAGED, KeyFacts, is_aws_managed_alias
 from training_guard.facts.network import (
     SecurityGroup,
     Subnet,
@@ -20,14 +23,12 @@ from training_guard.facts.network import (
     subnet_from_api,
 )
 
-FACT_PERMISSIONS: dict[Fact, tuple[str, ...]] = {
-    Fact.SECURITY_GROUPS: ("ec2:DescribeSecurityGroups",),
-    Fact.SUBNETS: ("ec2:DescribeSubnets",),
-    Fact.S3_ENDPOINTS: ("ec2:DescribeVpcEndpoints",),
-    Fact.VPCS: ("ec2:DescribeVpcs",),
-    Fact.KEYS: ("kms:DescribeKey",),
-    Fact.KEY_POLICIES: ("kms:GetKeyPolicy",),
-}
+# Prefix list entries by list id, kept for the life of a warm Lambda environment for a
+# few minutes: lists change rarely, and a burst of events reads each once.
+_PREFIX_LIST_SECONDS = 300.0
+# EC2 takes at most 200 values in one filter.
+FILTER_VALUES = 200
+_prefix_lists: dict[str, tuple[float, tuple[str, ...] | None]] = {}
 
 
 def load_evidence(clients: Clients, job: JobFacts, needs: frozenset[Fact]) -> Evidence:
@@ -42,8 +43,17 @@ def load_evidence(clients: Clients, job: JobFacts, needs: frozenset[Fact]) -> Ev
         if Fact.S3_ENDPOINTS in needs
         else frozenset()
     )
+    instance_types = _unique(t for spec in job.specs for t in spec.instance_types)
+    instances = (
+        InstanceCatalog(clients.ec2).profiles(instance_types)
+        if Fact.INSTANCE_TYPES in needs
+        else {}
+    )
     keys = load_keys(clients.kms, job, Fact.KEY_POLICIES in needs) if Fact.KEYS in needs else {}
-    return Evidence(groups, subnets, endpoints, keys)
+    prefix_lists = (
+        prefix_list_entries(clients.ec2, groups.values()) if Fact.PREFIX_LISTS in needs else {}
+    )
+    return Evidence(groups, prefix_lists, subnets, endpoints, instances, keys)
 
 
 def load_keys(kms: Any, job: JobFacts, with_policies: bool) -> dict[str, KeyFacts]:
@@ -56,7 +66,9 @@ def load_keys(kms: Any, job: JobFacts, with_policies: bool) -> dict[str, KeyFact
     for ref in sorted(output_refs) + sorted(volume_refs - output_refs):
         identity = key_identity(ref)
         if identity not in by_key:
-            by_key[identity] = describe_key(kms, ref, with_policies and ref in output_refs)
+            by_key[identity] = describe_key(
+                kms, ref, job.account, with_policies and ref in output_refs
+            )
         keys[ref] = replace(by_key[identity], reference=ref)
     return keys
 
@@ -73,11 +85,46 @@ def describe_security_groups(ec2: Any, group_ids: list[str]) -> dict[str, Securi
         return {}
     # The group-id filter, unlike GroupIds=, does not fail the whole call when one
     # group is gone; a missing group is then reported by the vpc-config control.
-    pages = ec2.get_paginator("describe_security_groups").paginate(
-        Filters=[{"Name": "group-id", "Values": group_ids}]
-    )
-    groups = (security_group_from_api(g) for page in pages for g in page["SecurityGroups"])
-    return {g.id: g for g in groups}
+    groups: dict[str, SecurityGroup] = {}
+    for start in range(0, len(group_ids), FILTER_VALUES):
+        pages = ec2.get_paginator("describe_security_groups").paginate(
+            Filters=[{"Name": "group-id", "Values": group_ids[start : start + FILTER_VALUES]}]
+        )
+        found = (security_group_from_api(g) for page in pages for g in page["SecurityGroups"])
+        groups.update((g.id, g) for g in found)
+    return groups
+
+
+def prefix_list_entries(
+    ec2: Any, groups: Iterable[SecurityGroup], clock: Callable[[], float] = time.monotonic
+) -> dict[str, tuple[str, ...] | None]:
+    """The CIDR entries of every managed prefix list the groups' rules name; None for a
+    list that cannot be read (another account's, or access denied): it then admits
+    nothing and is not public, so nothing is concluded from it."""
+    now = clock()
+    wanted = sorted({p for g in groups for p in g.prefix_lists})
+    entries: dict[str, tuple[str, ...] | None] = {}
+    for list_id in wanted:
+        cached = _prefix_lists.get(list_id)
+        if cached is None or now - cached[0] > _PREFIX_LIST_SECONDS:
+            cached = (now, _read_prefix_list(ec2, list_id))
+            _prefix_lists[list_id] = cached
+        entries[list_id] = cached[1]
+    return entries
+
+
+def forget_prefix_lists() -> None:
+    _prefix_lists.clear()
+
+
+def _read_prefix_list(ec2: Any, list_id: str) -> tuple[str, ...] | None:
+    try:
+        pages = ec2.get_paginator("get_managed_prefix_list_entries").paginate(PrefixListId=list_id)
+        return tuple(e["Cidr"] for page in pages for e in page.get("Entries", []) if e.get("Cidr"))
+    except ClientError as e:
+        if is_access_denied(e) or error_code(e).startswith("InvalidPrefixListID"):
+            return None
+        raise
 
 
 def describe_subnets(ec2: Any, subnet_ids: list[str]) -> dict[str, Subnet]:
@@ -91,26 +138,26 @@ def describe_subnets(ec2: Any, subnet_ids: list[str]) -> dict[str, Subnet]:
 
 
 def vpcs_with_s3_endpoint(ec2: Any, vpc_ids: Iterable[str], region: str) -> frozenset[str]:
+    """VPCs with an S3 endpoint. The service name differs by partition (and China has
+    its own), so it is matched by its region-and-service end, not spelled out."""
     vpcs = sorted(vpc_ids)
     if not vpcs:
         return frozenset()
     pages = ec2.get_paginator("describe_vpc_endpoints").paginate(
-        Filters=[
-            {"Name": "vpc-id", "Values": vpcs},
-            {"Name": "service-name", "Values": [f"com.amazonaws.{region}.s3"]},
-        ]
+        Filters=[{"Name": "vpc-id", "Values": vpcs}]
     )
     return frozenset(
         e["VpcId"]
         for page in pages
         for e in page["VpcEndpoints"]
-        if e.get("State", "available").lower() in {"available", "pending"}
+        if str(e.get("ServiceName", "")).endswith(f".{region}.s3")
+        and str(e.get("State", "available")).lower() in {"available", "pending"}
     )
 
 
-def describe_key(kms: Any, reference: str, with_policy: bool) -> KeyFacts:
+def describe_key(kms: Any, reference: str, job_account: str, with_policy: bool) -> KeyFacts:
     if is_aws_managed_alias(reference):
-        return KeyFacts(reference, manager="AWS")
+        return KeyFacts(reference, manager=AWS_MANAGED)
     try:
         metadata = kms.describe_key(KeyId=reference)["KeyMetadata"]
     except ClientError as e:
@@ -120,25 +167,24 @@ def describe_key(kms: Any, reference: str, with_policy: bool) -> KeyFacts:
     facts = KeyFacts(reference, arn=metadata["Arn"], manager=metadata.get("KeyManager"))
     if not with_policy or facts.is_aws_managed:
         return facts
+    owner = arn_field(facts.arn or "", 4)
+    if owner and owner != job_account:
+        # KMS answers GetKeyPolicy only in the key's own account.
+        return replace(facts, error=f"the key belongs to account {owner}, not {job_account}")
     return _with_policy(kms, facts, metadata["KeyId"])
 
 
 def _with_policy(kms: Any, facts: KeyFacts, key_id: str) -> KeyFacts:
-    # GetKeyPolicy only works on keys of this account; for another account's key the
-    # refusal becomes the reason kms-deploy-accounts gives.
     try:
         raw = kms.get_key_policy(KeyId=facts.arn or key_id, PolicyName="default")["Policy"]
     except ClientError as e:
         if error_code(e) == "NotFoundException" or is_access_denied(e):
-            return KeyFacts(
-                facts.reference,
-                facts.arn,
-                facts.manager,
-                None,
-                f"{error_code(e)}: {error_message(e)}",
-            )
+            return replace(facts, error=f"{error_code(e)}: {error_message(e)}")
         raise
-    return KeyFacts(facts.reference, facts.arn, facts.manager, json.loads(raw))
+    try:
+        return replace(facts, policy=json.loads(raw))
+    except ValueError:
+        return replace(facts, error="its policy is not valid JSON")
 
 
 def _unique(values: Iterable[str]) -> list[str]:

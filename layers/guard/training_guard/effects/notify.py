@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from training_guard.effects.aws import error_code
+from training_guard.effects.budget import OutOfTime
 from training_guard.notification import Notification, sns_message
 from training_guard.observability import logger
 
@@ -78,7 +79,8 @@ class Notifier:
                 UpdateExpression="DELETE reported :controls",
                 ExpressionAttributeValues={":controls": {"SS": sorted(claimed)}},
             )
-        except ClientError as e:
+        except (ClientError, OutOfTime) as e:
             # The publish error is the one to raise; this one only costs a missed
             # notification if the retried event finds the claim still there.
-            logger.warning("could not release notification claim", extra={"code": error_code(e)})
+            code = error_code(e) if isinstance(e, ClientError) else "OutOfTime"
+            logger.warning("could not release notification claim", extra={"code": code})

@@ -4,19 +4,23 @@ ingress, tag groups as guarded. Idempotent: a rule already there
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from training_guard.controls.network import Gap
-from training_guard.effects.aws import error_code, error_message, is_access_denied
+from training_guard.controls.base import Gap
+from training_guard.effects.aws import (
+    error_code,
+    error_message,
+    is_access_denied,
+    is_transient,
+    refused,
+)
 from training_guard.facts.network import Direction, Rule, Traffic
 from training_guard.facts.sg_events import describe_rule
 from training_guard.model import Action, ActionKind
 
-REPAIR_PERMISSIONS = ("ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress")
-REVOKE_PERMISSIONS = ("ec2:RevokeSecurityGroupIngress",)
 TAG_PERMISSIONS = ("ec2:CreateTags",)
 RULE_DESCRIPTION = "training-guard: instance-to-instance traffic of SageMaker training"
 
@@ -44,8 +48,10 @@ def add_self_rules(ec2: Any, group_id: str, gaps: Sequence[Gap]) -> Action:
                 return Action(
                     ActionKind.SKIPPED, f"Nothing to repair: {group_id} no longer exists."
                 )
-            if not is_access_denied(e):
+            if is_transient(e):
                 raise
+            if not is_access_denied(e):
+                return refused(f"add {direction.value} self rules to {group_id}", e)
             return Action(
                 ActionKind.FAILED,
                 f"Could not add {direction.value} self rules to {group_id}: {error_code(e)} "
@@ -77,13 +83,13 @@ def _authorize(ec2: Any, direction: Direction, group_id: str, traffic: Sequence[
 
 
 def revoke_public_ingress(ec2: Any, group_id: str, rules: Sequence[Rule]) -> Action:
-    """Revoke only the 0.0.0.0/0 and ::/0 ranges; other peers of the same rule stay.
+    """Revoke only the public parts of the rules (0.0.0.0/0, ::/0 and prefix lists that
+    hold them); other peers of the same rule stay.
 
     Idempotent: InvalidPermission.NotFound means the range is already gone.
     """
     revoked: list[str] = []
-    for rule in rules:
-        public = Rule(rule.protocol, rule.from_port, rule.to_port, cidrs=rule.public_cidrs)
+    for public in rules:
         try:
             response = ec2.revoke_security_group_ingress(
                 GroupId=group_id, IpPermissions=[permission(public)]
@@ -96,8 +102,10 @@ def revoke_public_ingress(ec2: Any, group_id: str, rules: Sequence[Rule]) -> Act
                     f"({error_message(e)}). The guard may change only groups tagged "
                     "training-guard:guarded=true; check the tag, SCPs and permission boundaries.",
                 )
-            if error_code(e) != "InvalidPermission.NotFound":
+            if is_transient(e):
                 raise
+            if error_code(e) != "InvalidPermission.NotFound":
+                return refused(f"revoke public ingress on {group_id}", e)
             continue  # already gone: someone, or an earlier delivery of this event, revoked it
         if response.get("UnknownIpPermissions"):
             continue  # EC2 answers so, without an error, for a rule that is not there
@@ -115,32 +123,36 @@ def permission(rule: Rule) -> dict[str, Any]:
     if rule.from_port is not None:
         item["FromPort"] = rule.from_port
         item["ToPort"] = rule.to_port if rule.to_port is not None else rule.from_port
-    if rule.peer_groups:
-        item["UserIdGroupPairs"] = [{"GroupId": g} for g in sorted(rule.peer_groups)]
+    if rule.groups:
+        item["UserIdGroupPairs"] = [
+            {"GroupId": g.group_id, **({"UserId": g.owner} if g.owner else {})}
+            for g in sorted(rule.groups, key=lambda g: (g.group_id, g.owner or ""))
+        ]
     if v4 := [{"CidrIp": c} for c in rule.cidrs if ":" not in c]:
         item["IpRanges"] = v4
     if v6 := [{"CidrIpv6": c} for c in rule.cidrs if ":" in c]:
         item["Ipv6Ranges"] = v6
+    if rule.prefix_lists:
+        item["PrefixListIds"] = [{"PrefixListId": p} for p in rule.prefix_lists]
     return item
 
 
-def tag_groups(ec2: Any, tags_by_group: Mapping[str, Mapping[str, str]]) -> Action | None:
-    """Write the guard's tags, one call per distinct tag set; a refusal is a failed action
-    (an SCP or tag policy may forbid it), never a reason to drop the event."""
-    groups_by_tags: dict[tuple[tuple[str, str], ...], list[str]] = {}
-    for group_id, tags in tags_by_group.items():
-        groups_by_tags.setdefault(tuple(sorted(tags.items())), []).append(group_id)
-    for tag_set, group_ids in groups_by_tags.items():
-        tags_param = [{"Key": k, "Value": v} for k, v in tag_set]
-        try:
-            ec2.create_tags(Resources=sorted(group_ids), Tags=tags_param)
-        except ClientError as e:
-            if not (is_access_denied(e) or error_code(e) == "InvalidGroup.NotFound"):
-                raise
-            return Action(
-                ActionKind.FAILED,
-                f"Could not mark {', '.join(sorted(group_ids))} as guarded: {error_code(e)} "
-                f"({error_message(e)}). Until they carry the tag the guards cannot repair "
-                "them: check SCPs and tag policies, or tag them yourself.",
-            )
+def mark_guarded(ec2: Any, group_ids: Sequence[str], guard_tag_key: str) -> Action | None:
+    """Tag groups `guard_tag_key=true`: the visible marker, and what the IAM conditions on
+    the guards' writes require. The tag says nothing else: what the guard changes follows
+    from its own record. A refusal is a failed action (an SCP or tag policy may forbid
+    it), never a reason to drop the event."""
+    if not group_ids:
+        return None
+    try:
+        ec2.create_tags(Resources=sorted(group_ids), Tags=[{"Key": guard_tag_key, "Value": "true"}])
+    except ClientError as e:
+        if is_transient(e):
+            raise
+        return Action(
+            ActionKind.FAILED,
+            f"Could not mark {', '.join(sorted(group_ids))} as guarded: {error_code(e)} "
+            f"({error_message(e)}). Until they carry the tag the guards cannot repair "
+            "them: check SCPs and tag policies, or tag them yourself.",
+        )
     return None

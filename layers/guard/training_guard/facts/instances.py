@@ -1,52 +1,120 @@
-"""What an ML instance type implies for storage and networking.
+"""What an ML instance type implies for storage and networking, as EC2 describes it.
 
-Explicit tables rather than name heuristics: a wrong guess here is a false alarm
-(a volume key demanded where AWS refuses one) or a missed EFA requirement.
+Two facts matter to the guard. Local instance storage: AWS rejects a VolumeKmsKeyId on
+such a type ("You can't request a VolumeKmsKeyId when using an instance type with local
+storage"), its NVMe storage being encrypted by the instance's hardware module. EFA: its
+traffic bypasses the IP stack, so the security group must allow all traffic from and to
+itself. A wrong answer is a false alarm or a missed rule, so the facts come from EC2's
+DescribeInstanceTypes (`InstanceStorageSupported`, `NetworkInfo.EfaSupported`), never
+from a guess on the name.
 """
 
 from __future__ import annotations
 
-# Families whose instances come with local NVMe instance storage. AWS rejects a
-# VolumeKmsKeyId on these ("You can't request a VolumeKmsKeyId when using an
-# instance type with local storage"): the storage is encrypted by the instance's
-# hardware module. Source: SageMaker API reference, ResourceConfig.VolumeKmsKeyId,
-# and the EC2 instance store volume table.
-LOCAL_NVME_FAMILIES = frozenset(
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal
+
+Source = Literal["table", "ec2"]
+
+
+@dataclass(frozen=True)
+class InstanceProfile:
+    instance_type: str  # the SageMaker name, ml.<family>.<size>
+    local_storage: bool
+    efa: bool
+    source: Source
+
+
+# Every SageMaker TrainingInstanceType, by family: (local instance storage, sizes without
+# EFA, sizes with EFA). Copied from EC2's DescribeInstanceTypes as moto records it
+# (moto/ec2/resources/instance_types.json.gz); tests/unit/test_instances.py holds this
+# table to that recording and to the TrainingInstanceType enum of the pinned botocore.
+# Families the recording lacks carry their source above their line.
+_FAMILIES: Mapping[str, tuple[bool, str, str]] = {
+    "t3": (False, "medium large xlarge 2xlarge", ""),
+    "m4": (False, "xlarge 2xlarge 4xlarge 10xlarge 16xlarge", ""),
+    "m5": (False, "large xlarge 2xlarge 4xlarge 12xlarge 24xlarge", ""),
+    "m6i": (False, "large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge", "32xlarge"),
+    "m7i": (False, "large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge", "48xlarge"),
+    "c4": (False, "xlarge 2xlarge 4xlarge 8xlarge", ""),
+    "c5": (False, "xlarge 2xlarge 4xlarge 9xlarge 18xlarge", ""),
+    "c5n": (False, "xlarge 2xlarge 4xlarge", "9xlarge 18xlarge"),
+    "c6i": (False, "xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge", "32xlarge"),
+    "c7i": (False, "large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge", "48xlarge"),
+    "r5": (False, "large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge", ""),
+    "r5d": (True, "large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge", ""),
+    "r7i": (False, "large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge", "48xlarge"),
+    # EC2 no longer lists the retired P2 and P3, so the recording lacks them. EBS only:
+    # SageMaker API reference, ResourceConfig.VolumeSizeInGB ("ML instance families that
+    # use EBS volumes include ml.c5 and ml.p2"); no instance storage and no EFA in EC2's
+    # DescribeInstanceTypes answers as eksctl generated them (eksctl-io/eksctl,
+    # pkg/utils/instance/instance_types.go, until P2 left in 2025 and P3 in 2026).
+    "p2": (False, "xlarge 8xlarge 16xlarge", ""),
+    "p3": (False, "2xlarge 8xlarge 16xlarge", ""),
+    "p3dn": (True, "", "24xlarge"),
+    "p4d": (True, "", "24xlarge"),
+    "p4de": (True, "", "24xlarge"),
+    "p5": (True, "", "4xlarge 48xlarge"),
+    "p5e": (True, "", "48xlarge"),
+    "p5en": (True, "", "48xlarge"),
+    "p6-b200": (True, "", "48xlarge"),
+    "p6-b300": (True, "", "48xlarge"),
+    # Offered only as part of P6e-GB200 UltraServers, and absent from the recording.
+    # Local NVMe SSD storage (22.5 TB per instance, 405 TB per 18-instance
+    # u-p6e-gb200x72) and EFAv4 networking: https://aws.amazon.com/ec2/instance-types/p6/
+    # and the AWS Machine Learning Blog, "Train and deploy AI models at trillion-parameter
+    # scale with Amazon SageMaker HyperPod support for P6e-GB200 UltraServers".
+    "p6e-gb200": (True, "", "36xlarge"),
+    "g4dn": (True, "xlarge 2xlarge 4xlarge", "8xlarge 12xlarge 16xlarge"),
+    "g5": (True, "xlarge 2xlarge 4xlarge", "8xlarge 12xlarge 16xlarge 24xlarge 48xlarge"),
+    "g6": (True, "xlarge 2xlarge 4xlarge", "8xlarge 12xlarge 16xlarge 24xlarge 48xlarge"),
+    "g6e": (True, "xlarge 2xlarge 4xlarge", "8xlarge 12xlarge 16xlarge 24xlarge 48xlarge"),
+    "g7e": (True, "2xlarge 4xlarge", "8xlarge 12xlarge 24xlarge 48xlarge"),
+    "trn1": (True, "2xlarge", "32xlarge"),
+    "trn1n": (True, "", "32xlarge"),
+    "trn2": (True, "", "48xlarge"),
+}
+
+# ml type -> (local instance storage, EFA supported).
+TRAINING_INSTANCES: Mapping[str, tuple[bool, bool]] = MappingProxyType(
     {
-        "c5d", "c6id", "g4ad", "g4dn", "g5", "g6", "g6e", "m5d", "m6id", "p3dn",
-        "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "r5d", "r6id", "trn1",
-        "trn1n", "trn2",
+        f"ml.{family}.{size}": (local, efa)
+        for family, (local, without_efa, with_efa) in _FAMILIES.items()
+        for efa, sizes in ((False, without_efa), (True, with_efa))
+        for size in sizes.split()
     }
-)  # fmt: skip
+)
 
-# Instance types that SageMaker training attaches Elastic Fabric Adapters to. EFA
-# traffic bypasses the IP stack, so the security group must allow all traffic from
-# and to itself. Source: EC2 "Supported instance types" for EFA, restricted to the
-# SageMaker training instance types.
-EFA_INSTANCE_TYPES = frozenset(
-    {
-        "ml.c5n.9xlarge", "ml.c5n.18xlarge",
-        "ml.g4dn.8xlarge", "ml.g4dn.12xlarge", "ml.g4dn.16xlarge",
-        "ml.g5.8xlarge", "ml.g5.12xlarge", "ml.g5.16xlarge", "ml.g5.24xlarge", "ml.g5.48xlarge",
-        "ml.g6.8xlarge", "ml.g6.12xlarge", "ml.g6.16xlarge", "ml.g6.24xlarge", "ml.g6.48xlarge",
-        "ml.g6e.8xlarge", "ml.g6e.12xlarge", "ml.g6e.16xlarge", "ml.g6e.24xlarge",
-        "ml.g6e.48xlarge",
-        "ml.p3dn.24xlarge", "ml.p4d.24xlarge", "ml.p4de.24xlarge",
-        "ml.p5.48xlarge", "ml.p5e.48xlarge", "ml.p5en.48xlarge", "ml.p6-b200.48xlarge",
-        "ml.trn1.32xlarge", "ml.trn1n.32xlarge", "ml.trn2.48xlarge",
-    }
-)  # fmt: skip
+_ML_TYPE = re.compile(r"ml\.([a-z0-9][a-z0-9-]*\.[a-z0-9][a-z0-9-]*)")
 
 
-def family(instance_type: str) -> str:
-    """`ml.p4d.24xlarge` -> `p4d`."""
-    parts = instance_type.split(".")
-    return parts[1] if len(parts) == 3 and parts[0] == "ml" else instance_type
+def ec2_type_name(ml_type: str) -> str | None:
+    """`ml.p4d.24xlarge` -> `p4d.24xlarge`; None for anything not `ml.<family>.<size>`."""
+    match = _ML_TYPE.fullmatch(ml_type)
+    return match.group(1) if match else None
 
 
-def has_local_nvme(instance_type: str) -> bool:
-    return family(instance_type) in LOCAL_NVME_FAMILIES
+def profile_from_table(instance_type: str) -> InstanceProfile | None:
+    facts = TRAINING_INSTANCES.get(instance_type)
+    if facts is None:
+        return None
+    local_storage, efa = facts
+    return InstanceProfile(instance_type, local_storage, efa, "table")
 
 
-def is_efa(instance_type: str) -> bool:
-    return instance_type in EFA_INSTANCE_TYPES
+def profile_from_ec2(info: Mapping[str, Any]) -> InstanceProfile | None:
+    """One `InstanceTypes[]` item of EC2 DescribeInstanceTypes, named back as SageMaker
+    does; None when EC2 did not say both facts (the API model marks no member required,
+    though every item of moto's recording carries them): nothing is concluded then."""
+    name = info.get("InstanceType")
+    local_storage = info.get("InstanceStorageSupported")
+    network = info.get("NetworkInfo")
+    efa = network.get("EfaSupported") if isinstance(network, Mapping) else None
+    if not isinstance(name, str) or not name:
+        return None
+    if not isinstance(local_storage, bool) or not isinstance(efa, bool):
+        return None
+    return InstanceProfile(f"ml.{name}", local_storage, efa, "ec2")

@@ -1,9 +1,10 @@
 """One normalized view of a training or tuning job, whatever the source said.
 
-Sources: CloudTrail `requestParameters` (lowerCamelCase at every depth, tags as
-`[{key, value}]`), the native state-change `detail` (PascalCase, tags as a map,
-sometimes `VpcConfig: {}`), and the Describe* APIs (PascalCase, no tags).
-Everything is first brought to PascalCase, then parsed once.
+Sources: a CloudTrail request (lowerCamelCase, tags as `[{key, value}]`; an omitted
+field means its documented default), a state-change `detail` (PascalCase, tags as a
+map; possibly incomplete, and then completed with a Describe call before anything is
+judged) and the Describe* APIs (PascalCase, no tags). Every value is read through
+`training_guard.reader`, which rejects a wrong shape with the field's path.
 """
 
 from __future__ import annotations
@@ -11,17 +12,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
-from training_guard.facts.instances import has_local_nvme, is_efa
+from training_guard.facts import identifiers as ids
+from training_guard.reader import Field, InvalidEventError
 
-# Values under these keys are user content (possibly secrets) or user-chosen keys:
-# never renamed, never read.
-_OPAQUE_KEYS = frozenset({"hyperparameters", "statichyperparameters", "environment", "tags"})
+# The whole life of a training job, including uploading its model, is at most 30 days
+# (StoppingCondition.MaxRuntimeInSeconds); a tuning job with no runtime limit is given
+# as long.
+MAX_JOB_SECONDS = 30 * 24 * 3600
+DEFAULT_TRAINING_SECONDS = 24 * 3600  # MaxRuntimeInSeconds' documented default
+
+# What a state-change detail must hold to be judged without a Describe call. AWS's
+# documented example event has none of these.
+_TRAINING_DETAIL_FIELDS = (
+    "TrainingJobArn", "OutputDataConfig", "EnableInterContainerTrafficEncryption",
+    "EnableNetworkIsolation", "VpcConfig", "Tags",
+)  # fmt: skip
+_TUNING_DETAIL_FIELDS = ("HyperParameterTuningJobArn", "HyperParameterTuningJobConfig", "Tags")
+_DEFINITION_FIELDS = (
+    "OutputDataConfig", "EnableInterContainerTrafficEncryption", "EnableNetworkIsolation",
+    "VpcConfig",
+)  # fmt: skip
 
 
-class FactsError(ValueError):
-    """The source lacks a field the guard needs; the message names the field."""
+class Source(StrEnum):
+    """Where the facts came from, which decides what an absent field means."""
+
+    REQUEST = "request"  # omitted = the API's documented default
+    DESCRIPTION = "description"  # omitted = AWS did not say
 
 
 class JobKind(StrEnum):
@@ -41,43 +59,54 @@ class InstanceGroup:
     count: int
 
 
+# One layout of instances a training job may run on. A tuning definition with
+# HyperParameterTuningResourceConfig.InstanceConfigs has one per alternative.
+Cluster = tuple[InstanceGroup, ...]
+
+
 @dataclass(frozen=True)
 class TrainingSpec:
     """What one training job asks for: a job itself, or one definition of a tuning job."""
 
     label: str
-    instance_groups: tuple[InstanceGroup, ...]
-    inter_container_encryption: bool = False
-    network_isolation: bool = False
+    clusters: tuple[Cluster, ...]  # empty for a serverless job
+    inter_container_encryption: bool | None = False  # None: AWS did not say
+    network_isolation: bool | None = False
     subnets: tuple[str, ...] = ()
     security_groups: tuple[str, ...] = ()
     output_kms_key: str | None = None
     volume_kms_key: str | None = None
-
-    @property
-    def instance_count(self) -> int:
-        return sum(g.count for g in self.instance_groups)
+    serverless: bool = False
 
     @property
     def instance_types(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(g.instance_type for g in self.instance_groups))
+        return tuple(dict.fromkeys(g.instance_type for c in self.clusters for g in c))
+
+    @property
+    def most_instances(self) -> int:
+        return max((sum(g.count for g in c) for c in self.clusters), default=0)
 
     @property
     def is_distributed(self) -> bool:
-        return self.instance_count > 1
+        return self.most_instances > 1
 
     @property
-    def uses_efa(self) -> bool:
-        return any(is_efa(t) for t in self.instance_types)
-
-    @property
-    def needs_volume_key(self) -> bool:
-        """AWS refuses a volume key when every instance has local NVMe storage."""
-        return any(not has_local_nvme(t) for t in self.instance_types)
+    def distributed_types(self) -> tuple[str, ...]:
+        """The instance types of the layouts with more than one instance."""
+        return tuple(
+            dict.fromkeys(
+                g.instance_type for c in self.clusters if sum(g.count for g in c) > 1 for g in c
+            )
+        )
 
     @property
     def has_vpc(self) -> bool:
         return bool(self.subnets) and bool(self.security_groups)
+
+    def describe_instances(self) -> str:
+        return " or ".join(
+            " + ".join(f"{g.count} x {g.instance_type}" for g in c) for c in self.clusters
+        )
 
 
 @dataclass(frozen=True)
@@ -87,8 +116,9 @@ class JobFacts:
     arn: str
     specs: tuple[TrainingSpec, ...]
     status: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] | None = field(default_factory=dict)  # None: not known yet
     parent_tuning_job_arn: str | None = None
+    runtime_seconds: int = MAX_JOB_SECONDS  # how long it may run, for the guard's record
 
     @property
     def account(self) -> str:
@@ -99,208 +129,240 @@ class JobFacts:
         return self.arn.split(":")[3]
 
 
-# --- public constructors, one per source -------------------------------------------
+@dataclass(frozen=True)
+class JobRef:
+    """Who a state-change event is about, read before knowing whether it is complete."""
+
+    kind: JobKind
+    name: str
+    arn: str
+    status: str | None
+    parent_tuning_job_arn: str | None
+    complete: bool
 
 
-def training_job_from_cloudtrail(
-    request: Mapping[str, Any], response: Mapping[str, Any] | None, account: str, region: str
+# --- CloudTrail requests ----------------------------------------------------------
+
+
+def training_job_from_request(
+    request: Field, response: Field, account: str, region: str
 ) -> JobFacts:
-    tags = parse_tags(request.get("tags"))
-    params = pascalize(request)
-    name = _required(params, "TrainingJobName", "CreateTrainingJob requestParameters")
-    arn = (response or {}).get("trainingJobArn") or job_arn(JobKind.TRAINING, name, account, region)
-    return JobFacts(JobKind.TRAINING, name, arn, (_spec(params, name),), None, tags)
-
-
-def tuning_job_from_cloudtrail(
-    request: Mapping[str, Any], response: Mapping[str, Any] | None, account: str, region: str
-) -> JobFacts:
-    tags = parse_tags(request.get("tags"))
-    params = pascalize(request)
-    name = _required(
-        params, "HyperParameterTuningJobName", "CreateHyperParameterTuningJob requestParameters"
-    )
-    arn = (response or {}).get("hyperParameterTuningJobArn") or job_arn(
-        JobKind.TUNING, name, account, region
-    )
-    return JobFacts(JobKind.TUNING, name, arn, _tuning_specs(params, name), None, tags)
-
-
-def training_job_from_description(detail: Mapping[str, Any]) -> JobFacts:
-    """A state-change `detail` or a DescribeTrainingJob response (which carries no tags)."""
-    params = pascalize(detail)
-    name = _required(params, "TrainingJobName", "training job description")
-    arn = _required(params, "TrainingJobArn", "training job description")
+    name = request.get("TrainingJobName").text(ids.JOB_NAME, "a training job name")
+    arn = response.get("TrainingJobArn").optional_text(
+        ids.TRAINING_JOB_ARN, "a training job ARN"
+    ) or job_arn(JobKind.TRAINING, name, account, region)
+    spec = _spec(request, name, Source.REQUEST)
     return JobFacts(
-        JobKind.TRAINING,
-        name,
-        arn,
-        (_spec(params, name),),
-        params.get("TrainingJobStatus"),
-        parse_tags(detail.get("Tags")),
-        params.get("TuningJobArn") or None,
-    )
+        JobKind.TRAINING, name, arn, (spec,), None, parse_tags(request.get("Tags")),
+        runtime_seconds=_training_runtime(request),
+    )  # fmt: skip
 
 
-def tuning_job_from_description(detail: Mapping[str, Any]) -> JobFacts:
-    """A tuning state-change `detail` or a DescribeHyperParameterTuningJob response."""
-    params = pascalize(detail)
-    name = _required(params, "HyperParameterTuningJobName", "tuning job description")
-    arn = _required(params, "HyperParameterTuningJobArn", "tuning job description")
+def tuning_job_from_request(request: Field, response: Field, account: str, region: str) -> JobFacts:
+    name = request.get("HyperParameterTuningJobName").text(ids.TUNING_JOB_NAME, "a tuning job name")
+    arn = response.get("HyperParameterTuningJobArn").optional_text(
+        ids.TUNING_JOB_ARN, "a tuning job ARN"
+    ) or job_arn(JobKind.TUNING, name, account, region)
     return JobFacts(
-        JobKind.TUNING,
-        name,
-        arn,
-        _tuning_specs(params, name),
-        params.get("HyperParameterTuningJobStatus"),
-        parse_tags(detail.get("Tags")),
+        JobKind.TUNING, name, arn, _tuning_specs(request, name, Source.REQUEST), None,
+        parse_tags(request.get("Tags")), runtime_seconds=_tuning_runtime(request),
+    )  # fmt: skip
+
+
+# --- state changes and Describe answers -------------------------------------------
+
+
+def training_job_ref(detail: Field) -> JobRef:
+    name = detail.get("TrainingJobName").text(ids.JOB_NAME, "a training job name")
+    arn = detail.get("TrainingJobArn").optional_text(ids.TRAINING_JOB_ARN, "a training job ARN")
+    complete = arn is not None and all(detail.has(k) for k in _TRAINING_DETAIL_FIELDS)
+    complete = complete and (detail.has("ResourceConfig") or detail.has("ServerlessJobConfig"))
+    return JobRef(
+        JobKind.TRAINING, name, arn or "", _status(detail, "TrainingJobStatus"),
+        detail.get("TuningJobArn").optional_text(ids.TUNING_JOB_ARN, "a tuning job ARN"),
+        complete,
+    )  # fmt: skip
+
+
+def tuning_job_ref(detail: Field) -> JobRef:
+    name = detail.get("HyperParameterTuningJobName").text(ids.TUNING_JOB_NAME, "a tuning job name")
+    arn = detail.get("HyperParameterTuningJobArn").optional_text(
+        ids.TUNING_JOB_ARN, "a tuning job ARN"
     )
+    complete = arn is not None and all(detail.has(k) for k in _TUNING_DETAIL_FIELDS)
+    definitions = _definitions(detail)
+    complete = complete and bool(definitions)
+    complete = complete and all(d.has(k) for d in definitions for k in _DEFINITION_FIELDS)
+    complete = complete and all(
+        d.has("ResourceConfig") or d.has("HyperParameterTuningResourceConfig") for d in definitions
+    )
+    status = _status(detail, "HyperParameterTuningJobStatus")
+    return JobRef(JobKind.TUNING, name, arn or "", status, None, complete)
+
+
+def training_job_from_description(detail: Field, tags: Mapping[str, str] | None = None) -> JobFacts:
+    """A complete state-change `detail` or a DescribeTrainingJob answer; `tags` from
+    ListTags where the source has none."""
+    ref = training_job_ref(detail)
+    if not ref.arn:
+        raise detail.get("TrainingJobArn").reject("a training job ARN")
+    return JobFacts(
+        JobKind.TRAINING, ref.name, ref.arn, (_spec(detail, ref.name, Source.DESCRIPTION),),
+        ref.status, tags if tags is not None else _known_tags(detail),
+        ref.parent_tuning_job_arn, _training_runtime(detail),
+    )  # fmt: skip
+
+
+def tuning_job_from_description(detail: Field, tags: Mapping[str, str] | None = None) -> JobFacts:
+    ref = tuning_job_ref(detail)
+    if not ref.arn:
+        raise detail.get("HyperParameterTuningJobArn").reject("a tuning job ARN")
+    return JobFacts(
+        JobKind.TUNING, ref.name, ref.arn, _tuning_specs(detail, ref.name, Source.DESCRIPTION),
+        ref.status, tags if tags is not None else _known_tags(detail),
+        runtime_seconds=_tuning_runtime(detail),
+    )  # fmt: skip
 
 
 def job_arn(kind: JobKind, name: str, account: str, region: str) -> str:
     # SageMaker lower-cases the name inside job ARNs.
-    return f"arn:aws:sagemaker:{region}:{account}:{kind.value}/{name.lower()}"
+    return ids.arn("sagemaker", region, account, f"{kind.value}/{name.lower()}")
 
 
 def name_from_arn(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
-def parse_tags(raw: object) -> dict[str, str]:
+def parse_tags(tags: Field) -> dict[str, str]:
     """Tags as a map (state change), `[{Key, Value}]` (APIs) or `[{key, value}]` (CloudTrail)."""
-    if raw is None:
-        return {}
-    if isinstance(raw, Mapping):
-        return {str(k): str(v) for k, v in raw.items()}
-    if isinstance(raw, list):
-        tags: dict[str, str] = {}
-        for item in raw:
-            if isinstance(item, Mapping):
-                key = item.get("Key", item.get("key"))
-                if key is not None:
-                    tags[str(key)] = str(item.get("Value", item.get("value", "")))
-        return tags
-    raise FactsError(f"tags must be a map or a list of key/value pairs, not {type(raw).__name__}")
-
-
-def pascalize(value: Any) -> Any:
-    """Upper-case the first letter of every key, at every depth, except inside opaque values."""
-    if isinstance(value, Mapping):
-        return {
-            _pascal(k): (v if k.lower() in _OPAQUE_KEYS else pascalize(v)) for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [pascalize(v) for v in value]
-    return value
+    if isinstance(tags.value, Mapping):
+        return {str(k): _tag_value(Field(v, f"{tags.path}.{k}")) for k, v in tags.value.items()}
+    found: dict[str, str] = {}
+    for item in tags.items():
+        found[item.get("Key").text()] = _tag_value(item.get("Value"))
+    return found
 
 
 # --- parsing helpers --------------------------------------------------------------
 
 
-def _pascal(key: str) -> str:
-    return key[:1].upper() + key[1:]
+def _tag_value(value: Field) -> str:
+    if not value.present:
+        return ""
+    if not isinstance(value.value, str):
+        raise value.reject("a string")
+    return value.value
 
 
-def _required(params: Mapping[str, Any], key: str, where: str) -> str:
-    value = params.get(key)
-    if not isinstance(value, str) or not value:
-        raise FactsError(f"{where} has no {key}")
-    return value
+def _known_tags(detail: Field) -> Mapping[str, str] | None:
+    return parse_tags(detail.get("Tags")) if detail.has("Tags") else None
 
 
-def _tuning_specs(params: Mapping[str, Any], name: str) -> tuple[TrainingSpec, ...]:
-    definitions: list[Mapping[str, Any]] = []
-    if isinstance(params.get("TrainingJobDefinition"), Mapping):
-        definitions.append(params["TrainingJobDefinition"])
-    if isinstance(params.get("TrainingJobDefinitions"), list):
-        definitions.extend(d for d in params["TrainingJobDefinitions"] if isinstance(d, Mapping))
+def _status(detail: Field, key: str) -> str | None:
+    return detail.get(key).optional_text()
+
+
+def _definitions(params: Field) -> list[Field]:
+    single = params.get("TrainingJobDefinition")
+    definitions = [single] if single.present else []
+    definitions += list(params.get("TrainingJobDefinitions").items())
+    for definition in definitions:
+        definition.mapping()  # an object, or rejected with its path
+    return definitions
+
+
+def _tuning_specs(params: Field, name: str, source: Source) -> tuple[TrainingSpec, ...]:
+    definitions = _definitions(params)
     if not definitions:
-        raise FactsError(
-            f"tuning job {name} has neither TrainingJobDefinition nor TrainingJobDefinitions"
+        raise InvalidEventError(
+            f"{params.path}: tuning job {name} has neither TrainingJobDefinition nor "
+            "TrainingJobDefinitions"
         )
     specs: list[TrainingSpec] = []
     for index, definition in enumerate(definitions, start=1):
-        label = definition.get("DefinitionName") or (name if len(definitions) == 1 else f"#{index}")
-        specs.extend(_definition_specs(definition, str(label)))
+        label = definition.get("DefinitionName").optional_text() or (
+            name if len(definitions) == 1 else f"#{index}"
+        )
+        specs.append(_spec(definition, label, source))
     return tuple(specs)
 
 
-def _definition_specs(definition: Mapping[str, Any], label: str) -> list[TrainingSpec]:
-    """A definition with instance-type flexibility yields one spec per alternative."""
-    flexible = definition.get("HyperParameterTuningResourceConfig")
-    if isinstance(flexible, Mapping) and flexible.get("InstanceConfigs"):
-        volume_key = flexible.get("VolumeKmsKeyId")
-        return [
-            _spec(
-                {**definition, "ResourceConfig": {**config, "VolumeKmsKeyId": volume_key}},
-                f"{label} ({config.get('InstanceType')})",
-            )
-            for config in flexible["InstanceConfigs"]
-        ]
-    return [_spec(definition, label)]
-
-
-def _spec(params: Mapping[str, Any], label: str) -> TrainingSpec:
-    resources = params.get("ResourceConfig")
-    if not isinstance(resources, Mapping):
-        raise FactsError(f"{label}: ResourceConfig is missing")
-    vpc = _mapping(params, "VpcConfig", label)
-    output = _mapping(params, "OutputDataConfig", label)
+def _spec(params: Field, label: str, source: Source) -> TrainingSpec:
+    vpc = params.get("VpcConfig")
+    output = params.get("OutputDataConfig")
+    resources, clusters = _resources(params)
+    serverless = params.has("ServerlessJobConfig") and not clusters
+    if not clusters and not serverless:
+        raise params.get("ResourceConfig").reject("a ResourceConfig with an instance type")
     return TrainingSpec(
         label=label,
-        instance_groups=_instance_groups(resources, label),
-        inter_container_encryption=_flag(params.get("EnableInterContainerTrafficEncryption")),
-        network_isolation=_flag(params.get("EnableNetworkIsolation")),
-        subnets=_strings(vpc.get("Subnets")),
-        security_groups=_strings(vpc.get("SecurityGroupIds")),
-        output_kms_key=_key_reference(output, "OutputDataConfig.KmsKeyId", label),
-        volume_kms_key=_key_reference(resources, "ResourceConfig.VolumeKmsKeyId", label),
+        clusters=clusters,
+        inter_container_encryption=_setting(
+            params.get("EnableInterContainerTrafficEncryption"), source
+        ),
+        network_isolation=_setting(params.get("EnableNetworkIsolation"), source),
+        subnets=tuple(vpc.get("Subnets").strings(ids.SUBNET_ID, "a subnet id")),
+        security_groups=tuple(
+            vpc.get("SecurityGroupIds").strings(ids.SECURITY_GROUP_ID, "a security group id")
+        ),
+        output_kms_key=output.get("KmsKeyId").optional_text(ids.KMS_KEY_REFERENCE, "a KMS key"),
+        volume_kms_key=resources.get("VolumeKmsKeyId").optional_text(
+            ids.KMS_KEY_REFERENCE, "a KMS key"
+        ),
+        serverless=serverless,
+    )  # fmt: skip
+
+
+def _setting(value: Field, source: Source) -> bool | None:
+    """A boolean switch. In a request, omitted means false (the API's default: the
+    feature is off unless asked for); in a description, omitted means unknown."""
+    flag = value.flag()
+    if flag is None and source is Source.REQUEST:
+        return False
+    return flag
+
+
+def _resources(params: Field) -> tuple[Field, tuple[Cluster, ...]]:
+    """The resource configuration that carries the volume key, and the layouts it allows.
+
+    ResourceConfig: one layout, of InstanceType x InstanceCount or of InstanceGroups
+    (a heterogeneous cluster). HyperParameterTuningResourceConfig: InstanceType x
+    InstanceCount, or one layout per InstanceConfigs alternative.
+    """
+    flexible = params.get("HyperParameterTuningResourceConfig")
+    resources = flexible if flexible.present else params.get("ResourceConfig")
+    if not resources.present:
+        return resources, ()
+    if params.has("ServerlessJobConfig") and not (
+        resources.has("InstanceType") or resources.has("InstanceGroups")
+    ):
+        return resources, ()  # a serverless job may name no instances of its own
+    alternatives = list(resources.get("InstanceConfigs").items()) if flexible.present else []
+    if alternatives:
+        return resources, tuple((_instance_group(a),) for a in alternatives)
+    groups = list(resources.get("InstanceGroups").items())
+    if groups:
+        return resources, (tuple(_instance_group(g) for g in groups),)
+    return resources, ((_instance_group(resources),),)
+
+
+def _instance_group(raw: Field) -> InstanceGroup:
+    instance_type = raw.get("InstanceType").text(ids.INSTANCE_TYPE, "an ml. instance type")
+    count = raw.get("InstanceCount").integer(minimum=0)
+    return InstanceGroup(instance_type, 1 if count is None else count)
+
+
+def _training_runtime(params: Field) -> int:
+    stopping = params.get("StoppingCondition")
+    runtime = stopping.get("MaxRuntimeInSeconds").integer() or DEFAULT_TRAINING_SECONDS
+    # Managed spot training may wait for capacity; a training plan may keep a job pending.
+    waiting = (stopping.get("MaxWaitTimeInSeconds").integer() or 0) + (
+        stopping.get("MaxPendingTimeInSeconds").integer() or 0
     )
+    keep_alive = params.get("ResourceConfig").get("KeepAlivePeriodInSeconds").integer() or 0
+    return min(max(runtime, waiting) + keep_alive, MAX_JOB_SECONDS)
 
 
-def _mapping(params: Mapping[str, Any], key: str, label: str) -> Mapping[str, Any]:
-    value = params.get(key) or {}
-    if not isinstance(value, Mapping):
-        raise FactsError(f"{label}: {key} must be an object, not {type(value).__name__}")
-    return value
-
-
-def _key_reference(params: Mapping[str, Any], field: str, label: str) -> str | None:
-    value = params.get(field.rsplit(".", 1)[1])
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise FactsError(f"{label}: {field} must be a string, not {type(value).__name__}")
-    return value
-
-
-def _instance_groups(resources: Mapping[str, Any], label: str) -> tuple[InstanceGroup, ...]:
-    groups = resources.get("InstanceGroups")
-    if not groups:
-        return (_instance_group(resources, label),)
-    if not isinstance(groups, list) or not all(isinstance(g, Mapping) for g in groups):
-        raise FactsError(f"{label}: ResourceConfig.InstanceGroups must be a list of objects")
-    return tuple(_instance_group(g, label) for g in groups)
-
-
-def _instance_group(raw: Mapping[str, Any], label: str) -> InstanceGroup:
-    instance_type = raw.get("InstanceType")
-    if not isinstance(instance_type, str) or not instance_type:
-        raise FactsError(f"{label}: ResourceConfig has no InstanceType")
-    try:
-        count = int(raw.get("InstanceCount", 1))
-    except (TypeError, ValueError) as e:
-        raise FactsError(
-            f"{label}: InstanceCount {raw.get('InstanceCount')!r} is not a number"
-        ) from e
-    return InstanceGroup(instance_type, count)
-
-
-def _flag(raw: object) -> bool:
-    return raw is True or (isinstance(raw, str) and raw.lower() == "true")
-
-
-def _strings(raw: object) -> tuple[str, ...]:
-    if not isinstance(raw, list):
-        return ()
-    return tuple(dict.fromkeys(str(v) for v in raw if v))
+def _tuning_runtime(params: Field) -> int:
+    limits = params.get("HyperParameterTuningJobConfig").get("ResourceLimits")
+    return min(limits.get("MaxRuntimeInSeconds").integer() or MAX_JOB_SECONDS, MAX_JOB_SECONDS)

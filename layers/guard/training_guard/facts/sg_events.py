@@ -2,16 +2,24 @@
 
 The guard judges a group by its rules as read back from EC2, never by the event's
 rule list alone; the parsed rules only say, in the notification, what was changed.
+Every value is read through `training_guard.reader`: a wrong shape is rejected with
+its path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ipaddress
 from dataclasses import dataclass
-from typing import Any
 
-from training_guard.facts.jobs import FactsError
-from training_guard.facts.network import ALL_PROTOCOLS, Direction, Rule, protocol_number
+from training_guard.facts import identifiers as ids
+from training_guard.facts.network import (
+    ALL_PROTOCOLS,
+    Direction,
+    GroupPeer,
+    Rule,
+    protocol_number,
+)
+from training_guard.reader import Field, InvalidEventError
 
 SECURITY_GROUP_CALLS = {
     "AuthorizeSecurityGroupIngress": Direction.INGRESS,
@@ -51,26 +59,28 @@ class SecurityGroupChange:
         return self.group_id or f"group named {self.group_name}"
 
 
-def security_group_change(
-    event_name: str, request: Mapping[str, Any] | None, response: Mapping[str, Any] | None
-) -> SecurityGroupChange:
+def security_group_change(event_name: str, request: Field, response: Field) -> SecurityGroupChange:
     if event_name not in SECURITY_GROUP_CALLS:
-        raise FactsError(f"{event_name} is not a security-group change")
-    request, response = request or {}, response or {}
+        raise InvalidEventError("event.detail.eventName: not a security-group change")
     if event_name == "ModifySecurityGroupRules":
         return _modify(request)
     if event_name == "CreateSecurityGroup":
         return _created(request, response)
     direction = SECURITY_GROUP_CALLS[event_name]
-    group_id = request.get("groupId") or _response_group(response)
-    group_name = request.get("groupName")
+    group_id = request.get("groupId").optional_text(ids.SECURITY_GROUP_ID, "a security group id")
+    group_id = group_id or _response_group(response)
+    group_name = request.get("groupName").optional_text(ids.SECURITY_GROUP_NAME, "a group name")
     if not group_id and not group_name:
-        raise FactsError(f"{event_name} requestParameters name no groupId or groupName")
+        raise InvalidEventError(f"{request.path}: names no groupId or groupName")
+    nested = request.get("ipPermissions").ec2_items()
     changes = (
-        _nested_changes(request.get("ipPermissions"), direction)
+        tuple(RuleChange(direction, _nested_rule(p)) for p in nested)
         + _flat_change(request, direction)
-        + _rule_id_changes(request.get("securityGroupRuleIds"), direction)
-    )
+        + tuple(
+            RuleChange(direction, rule_id=_rule_id(item.get("securityGroupRuleId")))
+            for item in request.get("securityGroupRuleIds").ec2_items()
+        )
+    )  # fmt: skip
     return SecurityGroupChange(event_name, group_id, group_name, None, changes)
 
 
@@ -87,109 +97,132 @@ def describe_rule(rule: Rule) -> str:
                 else f"{rule.from_port}-{rule.to_port}"
             )
             what += f" {ports}"
-    peers = sorted(rule.peer_groups) + list(rule.cidrs)
+    peers = [
+        f"{g.owner}/{g.group_id}" if g.owner else g.group_id
+        for g in sorted(rule.groups, key=lambda g: (g.group_id, g.owner or ""))
+    ]
+    peers += list(rule.cidrs) + list(rule.prefix_lists)
     return f"{what} {'with' if peers else ''} {', '.join(peers)}".strip()
 
 
-def _modify(request: Mapping[str, Any]) -> SecurityGroupChange:
-    body = request.get("ModifySecurityGroupRulesRequest", request)
-    if not isinstance(body, Mapping):
-        raise FactsError("ModifySecurityGroupRulesRequest must be an object")
-    group_id = body.get("GroupId")
-    if not group_id:
-        raise FactsError("ModifySecurityGroupRules request names no GroupId")
-    updates = body.get("SecurityGroupRule", [])
-    updates = updates if isinstance(updates, list) else [updates]
+def _modify(request: Field) -> SecurityGroupChange:
+    body = request.get("ModifySecurityGroupRulesRequest")
+    body = body if body.present else request
+    group_id = body.get("GroupId").text(ids.SECURITY_GROUP_ID, "a security group id")
+    updates = body.get("SecurityGroupRule")
+    items = [updates] if isinstance(updates.value, dict) else list(updates.items())
     changes = tuple(
         RuleChange(
-            None, _modified_rule(u.get("SecurityGroupRule") or {}), u.get("SecurityGroupRuleId")
+            None,
+            _modified_rule(u.get("SecurityGroupRule")),
+            _rule_id(u.get("SecurityGroupRuleId")),
         )
-        for u in updates
-        if isinstance(u, Mapping)
+        for u in items
     )
-    return SecurityGroupChange("ModifySecurityGroupRules", str(group_id), changes=changes)
+    return SecurityGroupChange("ModifySecurityGroupRules", group_id, changes=changes)
 
 
-def _modified_rule(rule: Mapping[str, Any]) -> Rule:
-    peer = rule.get("ReferencedGroupId")
+def _modified_rule(rule: Field) -> Rule:
+    rule.mapping()  # an object, or rejected with its path
+    peer = rule.get("ReferencedGroupId").optional_text(ids.SECURITY_GROUP_ID, "a group id")
     return Rule(
-        protocol=protocol_number(rule.get("IpProtocol", ALL_PROTOCOLS)),
-        from_port=_port(rule.get("FromPort")),
-        to_port=_port(rule.get("ToPort")),
-        peer_groups=frozenset({peer}) if peer else frozenset(),
-        cidrs=tuple(c for c in (rule.get("CidrIpv4"), rule.get("CidrIpv6")) if c),
+        protocol=_protocol(rule.get("IpProtocol")),
+        from_port=rule.get("FromPort").integer(),
+        to_port=rule.get("ToPort").integer(),
+        groups=(GroupPeer(peer),) if peer else (),
+        cidrs=tuple(c for c in (_cidr(rule.get("CidrIpv4")), _cidr(rule.get("CidrIpv6"))) if c),
+        prefix_lists=tuple(p for p in [_prefix_list(rule.get("PrefixListId"))] if p),
     )
 
 
-def _created(request: Mapping[str, Any], response: Mapping[str, Any]) -> SecurityGroupChange:
-    group_id = response.get("groupId")
-    if not group_id:
-        raise FactsError("CreateSecurityGroup responseElements name no groupId")
+def _created(request: Field, response: Field) -> SecurityGroupChange:
+    group_id = response.get("groupId").text(ids.SECURITY_GROUP_ID, "a security group id")
     return SecurityGroupChange(
-        "CreateSecurityGroup", str(group_id), request.get("groupName"), request.get("vpcId")
+        "CreateSecurityGroup",
+        group_id,
+        request.get("groupName").optional_text(),
+        request.get("vpcId").optional_text(ids.VPC_ID, "a VPC id"),
     )
 
 
-def _nested_changes(permissions: object, direction: Direction | None) -> tuple[RuleChange, ...]:
-    return tuple(RuleChange(direction, _nested_rule(p)) for p in _items(permissions))
-
-
-def _nested_rule(permission: Mapping[str, Any]) -> Rule:
+def _nested_rule(permission: Field) -> Rule:
+    permission.mapping()
     return Rule(
-        protocol=protocol_number(permission.get("ipProtocol", ALL_PROTOCOLS)),
-        from_port=_port(permission.get("fromPort")),
-        to_port=_port(permission.get("toPort")),
-        peer_groups=frozenset(
-            g["groupId"] for g in _items(permission.get("groups")) if g.get("groupId")
+        protocol=_protocol(permission.get("ipProtocol")),
+        from_port=permission.get("fromPort").integer(),
+        to_port=permission.get("toPort").integer(),
+        groups=tuple(
+            GroupPeer(
+                g.get("groupId").text(ids.SECURITY_GROUP_ID, "a security group id"),
+                g.get("userId").optional_text(),
+            )
+            for g in permission.get("groups").ec2_items()
+            if g.has("groupId")
         ),
-        cidrs=tuple(r["cidrIp"] for r in _items(permission.get("ipRanges")) if r.get("cidrIp"))
-        + tuple(r["cidrIpv6"] for r in _items(permission.get("ipv6Ranges")) if r.get("cidrIpv6")),
+        cidrs=tuple(
+            c for r in permission.get("ipRanges").ec2_items() if (c := _cidr(r.get("cidrIp")))
+        )
+        + tuple(
+            c for r in permission.get("ipv6Ranges").ec2_items() if (c := _cidr(r.get("cidrIpv6")))
+        ),
+        prefix_lists=tuple(
+            p.get("prefixListId").text(ids.PREFIX_LIST_ID, "a prefix list id")
+            for p in permission.get("prefixListIds").ec2_items()
+        ),
     )
 
 
-def _flat_change(request: Mapping[str, Any], direction: Direction | None) -> tuple[RuleChange, ...]:
+def _flat_change(request: Field, direction: Direction | None) -> tuple[RuleChange, ...]:
     # The legacy form: ipPermissions is empty and the one rule stands at the top.
-    if "ipProtocol" not in request:
+    if not request.has("ipProtocol"):
         return ()
-    peer = request.get("sourceSecurityGroupId")
+    peer = request.get("sourceSecurityGroupId").optional_text(
+        ids.SECURITY_GROUP_ID, "a security group id"
+    )
+    cidr = _cidr(request.get("cidrIp"))
     rule = Rule(
-        protocol=protocol_number(request["ipProtocol"]),
-        from_port=_port(request.get("fromPort")),
-        to_port=_port(request.get("toPort")),
-        peer_groups=frozenset({peer}) if peer else frozenset(),
-        cidrs=(request["cidrIp"],) if request.get("cidrIp") else (),
+        protocol=_protocol(request.get("ipProtocol")),
+        from_port=request.get("fromPort").integer(),
+        to_port=request.get("toPort").integer(),
+        groups=(GroupPeer(peer, request.get("sourceSecurityGroupOwnerId").optional_text()),)
+        if peer
+        else (),
+        cidrs=(cidr,) if cidr else (),
     )
     return (RuleChange(direction, rule),)
 
 
-def _rule_id_changes(rule_ids: object, direction: Direction | None) -> tuple[RuleChange, ...]:
-    return tuple(
-        RuleChange(direction, rule_id=str(item["securityGroupRuleId"]))
-        for item in _items(rule_ids)
-        if item.get("securityGroupRuleId")
-    )
+def _protocol(value: Field) -> str:
+    if not value.present:
+        return ALL_PROTOCOLS
+    if isinstance(value.value, int) and not isinstance(value.value, bool):
+        return protocol_number(value.value)
+    return protocol_number(value.text(what="a protocol name or number"))
 
 
-def _response_group(response: Mapping[str, Any]) -> str | None:
-    for item in _items(response.get("securityGroupRuleSet")):
-        if item.get("groupId"):
-            return str(item["groupId"])
-    return None
-
-
-def _items(value: object) -> list[Mapping[str, Any]]:
-    """EC2's `{"items": [...]}` wrapper; an empty list is recorded as `{}`."""
-    if isinstance(value, Mapping):
-        value = value.get("items", [])
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, Mapping)]
-    return []
-
-
-def _port(raw: object) -> int | None:
-    if raw is None or raw == "":
+def _cidr(value: Field) -> str | None:
+    text = value.optional_text(what="a CIDR range")
+    if text is None:
         return None
     try:
-        return int(str(raw))
+        ipaddress.ip_network(text, strict=False)
     except ValueError as e:
-        raise FactsError(f"port {raw!r} is not a number") from e
+        raise InvalidEventError(
+            f"{value.path}: expected a CIDR range, got a string that is not"
+        ) from e
+    return text
+
+
+def _prefix_list(value: Field) -> str | None:
+    return value.optional_text(ids.PREFIX_LIST_ID, "a prefix list id")
+
+
+def _rule_id(value: Field) -> str | None:
+    return value.optional_text(ids.SECURITY_GROUP_RULE_ID, "a security group rule id")
+
+
+def _response_group(response: Field) -> str | None:
+    for item in response.get("securityGroupRuleSet").ec2_items():
+        if group_id := item.get("groupId").optional_text(ids.SECURITY_GROUP_ID, "a group id"):
+            return group_id
+    return None
