@@ -24,7 +24,8 @@ def sg_guard() -> SgGuard:
     table = required("STATE_TABLE_NAME")
     notifier = Notifier(clients.sns, required("NOTIFY_TOPIC_ARN"), clients.dynamodb, table)
     record = GroupRecord(clients.dynamodb, table)
-    return SgGuard(clients, Policy.from_environment(), notifier, record, caller_role(clients.sts))
+    policy = Policy.from_environment()
+    return SgGuard(clients, policy, notifier, record, lambda: caller_role(clients.sts))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)

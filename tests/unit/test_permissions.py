@@ -20,13 +20,16 @@ UNSCOPABLE = {
     "ec2:DescribeSubnets",
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeInstanceTypes",
+    "ec2:DescribeNetworkInterfaces",
 }
 MUTATING_EC2 = {
     "ec2:AuthorizeSecurityGroupIngress",
     "ec2:AuthorizeSecurityGroupEgress",
     "ec2:RevokeSecurityGroupIngress",
 }
+# What only enforce mode needs: writes, and the read that precedes a group change.
 WRITES = MUTATING_EC2 | {
+    "ec2:DescribeNetworkInterfaces",
     "ec2:CreateTags",
     "sagemaker:StopTrainingJob",
     "sagemaker:StopHyperParameterTuningJob",

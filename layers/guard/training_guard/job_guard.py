@@ -19,6 +19,7 @@ from training_guard.controls import (
 )
 from training_guard.effects.aws import Clients
 from training_guard.effects.budget import OutOfTime, TimeBudget
+from training_guard.effects.interfaces import shared_refusal
 from training_guard.effects.jobs import described_job, tuning_job
 from training_guard.effects.loaders import load_evidence
 from training_guard.effects.notify import Notifier
@@ -254,7 +255,7 @@ class JobGuard:
                 return f"Nothing to change: {group_id} does not exist."
             if not self._policy.may_guard(group.tags):
                 return self._policy.left_alone(group_id, group.tags)
-            return None
+            return shared_refusal(self._clients.ec2, group_id)
 
         return why_not
 

@@ -21,6 +21,7 @@ from training_guard.config import GuardMode, Policy
 from training_guard.controls import Remediation, evaluate_groups, remediation_of
 from training_guard.effects.aws import Clients, error_code
 from training_guard.effects.budget import OutOfTime, TimeBudget
+from training_guard.effects.interfaces import shared_refusal
 from training_guard.effects.loaders import describe_security_groups, prefix_list_entries
 from training_guard.effects.notify import Notifier
 from training_guard.effects.records import GroupRecord, JobUse
@@ -58,12 +59,14 @@ class SgGuard:
         policy: Policy,
         notifier: Notifier,
         record: GroupRecord,
-        own_role: str | None = None,
+        own_role: str | Callable[[], str] | None = None,
     ) -> None:
         self._clients = clients
         self._policy = policy
         self._notifier = notifier
         self._record = record
+        # The role's ARN, or how to learn it (an STS call) when a change first needs it,
+        # inside the invocation's time budget rather than at cold start.
         self._own_role = own_role
 
     @property
@@ -232,7 +235,7 @@ class SgGuard:
                     f"{group_id} not changed: the guard may change only groups tagged "
                     f"{self._policy.guard_tag_key}=true."
                 )
-            return None
+            return shared_refusal(self._clients.ec2, group_id)
 
         return why_not
 
@@ -250,6 +253,8 @@ class SgGuard:
         self._notifier.notify_once(key, news(summary), notification)
 
     def _is_own(self, call: ApiCall) -> bool:
+        if callable(self._own_role):
+            self._own_role = self._own_role()
         return (
             self._own_role is not None
             and call.caller_role is not None

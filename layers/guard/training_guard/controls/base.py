@@ -28,13 +28,16 @@ class Remediation(StrEnum):
         return _REMEDIATION_PERMISSIONS[self]
 
 
+# Before changing a group, the guard reads which network interfaces use it
+# (effects/interfaces.py): only groups that training alone uses are changed.
 _REMEDIATION_PERMISSIONS = {
     Remediation.STOP_JOB: ("sagemaker:StopTrainingJob", "sagemaker:StopHyperParameterTuningJob"),
     Remediation.ADD_RULES: (
         "ec2:AuthorizeSecurityGroupIngress",
         "ec2:AuthorizeSecurityGroupEgress",
+        "ec2:DescribeNetworkInterfaces",
     ),
-    Remediation.REVOKE_RULES: ("ec2:RevokeSecurityGroupIngress",),
+    Remediation.REVOKE_RULES: ("ec2:RevokeSecurityGroupIngress", "ec2:DescribeNetworkInterfaces"),
     Remediation.REPORT: (),
 }
 
