@@ -323,3 +323,18 @@ def test_an_entry_whose_time_has_passed_is_ignored(world: World, invoke_sg: Invo
     assert [f["control"] for f in summary["findings"]] == ["sg-no-public-ingress"]
     assert summary["actions"] == [{"action": "skipped", "detail": NOT_CHANGED}]
     assert public_ingress(world, world.good_group) == [("tcp", 3389, "0.0.0.0/0")]
+
+
+def test_a_new_job_reusing_an_ended_jobs_name_is_guarded(world: World, invoke: Invoke) -> None:
+    # A name may be reused once a job is deleted: the ended job's marker must not hide
+    # the new job, which is told apart by its creation time.
+    created = world.event("cloudtrail-create-training-job-compliant")
+    world.create_job_for(created)
+    invoke(created)
+    set_training_job_status(ACCOUNT, REGION, "fraud-model-compliant", "Completed")
+    invoke(world.event("sagemaker-training-job-state-change-completed"))
+    assert entries(world, world.good_group) == set()
+    later = world.event("cloudtrail-create-training-job-compliant")
+    later["time"] = later["detail"]["eventTime"] = "2025-04-02T10:00:00Z"
+    assert invoke(later)["actions"] == []
+    assert entries(world, world.good_group) == {TRAINING_ARN + "fraud-model-compliant"}

@@ -85,3 +85,12 @@ def test_a_group_only_training_uses_is_still_repaired(world: World, invoke_sg: I
     summary = invoke_sg(event)
     assert [a["action"] for a in summary["actions"]] == ["revoked"]
     assert not public_ingress(world, world.good_group)
+
+
+def test_a_shared_group_is_not_even_tagged(world: World, invoke: Invoke) -> None:
+    run_web_server(world)
+    invoke(job_in(world, world.web_group))
+    group = world.client("ec2").describe_security_groups(GroupIds=[world.web_group])[
+        "SecurityGroups"
+    ][0]
+    assert "training-guard:guarded" not in {t["Key"] for t in group.get("Tags", [])}

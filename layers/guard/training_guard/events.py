@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from training_guard.facts import identifiers as ids
 from training_guard.facts.identifiers import role_arn
+from training_guard.facts.jobs import creation_time
 from training_guard.model import Action, ActionKind, Summary
 from training_guard.observability import logger, record_rejected_event
 from training_guard.reader import Field, InvalidEventError, root
@@ -64,6 +65,7 @@ class ApiCall:
     caller: str | None  # the caller's ARN
     caller_role: str | None  # the role behind an assumed-role session, or the caller
     account: str  # the account the call was made in
+    event_time: float | None  # epoch seconds
 
     @property
     def region(self) -> str:
@@ -112,6 +114,7 @@ def api_call(event: Event) -> ApiCall:
         caller=caller,
         caller_role=role_arn(issuer or caller or "") or None,
         account=account or event.account,
+        event_time=creation_time(record.get("eventTime")),
     )
 
 

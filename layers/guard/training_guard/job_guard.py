@@ -6,7 +6,7 @@ The Lambda handler in functions/job_guard/app.py is a thin adapter over `JobGuar
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from training_guard.config import GuardMode, Policy
@@ -19,13 +19,17 @@ from training_guard.controls import (
 )
 from training_guard.effects.aws import Clients
 from training_guard.effects.budget import OutOfTime, TimeBudget
-from training_guard.effects.interfaces import shared_refusal
 from training_guard.effects.jobs import described_job, tuning_job
 from training_guard.effects.loaders import load_evidence
 from training_guard.effects.notify import Notifier
 from training_guard.effects.records import GroupRecord, job_uses
-from training_guard.effects.remedies import Target, Unfinished, carry_out
-from training_guard.effects.security_groups import mark_guarded
+from training_guard.effects.remedies import (
+    Target,
+    Unfinished,
+    carry_out,
+    refusals,
+    take_under_guard,
+)
 from training_guard.events import (
     CLOUDTRAIL_API_CALL,
     JOB_GUARD_EVENTS,
@@ -81,6 +85,7 @@ class Ended:
     arn: str
     name: str
     status: str
+    created: float | None = None
 
 
 class JobGuard:
@@ -107,7 +112,7 @@ class JobGuard:
         if isinstance(subject, Ignored):
             return self._skip(subject.resource, subject.reason)
         if isinstance(subject, Ended):
-            groups = self._record.forget(subject.arn)
+            groups = self._record.forget(subject.arn, subject.created)
             held = f"; its record of {', '.join(groups)} removed" if groups else ""
             return self._skip(subject.arn, f"{subject.name} is {subject.status}{held}.")
         return self.guard(subject, trigger_of(event))
@@ -165,7 +170,7 @@ class JobGuard:
         )
         arn = ref.arn or job_arn(kind, ref.name, event.account, event.region)
         if ref.status in ENDED_STATUSES:
-            return Ended(arn, ref.name, ref.status or "")
+            return Ended(arn, ref.name, ref.status or "", ref.created)
         if ref.status != ACTIVE_STATUS:
             return Ignored(
                 arn, f"{ref.name} is {ref.status}: only {ACTIVE_STATUS} jobs are judged."
@@ -190,7 +195,7 @@ class JobGuard:
         if job.parent_tuning_job_arn:
             return self._parent(job.parent_tuning_job_arn)
         if job.status in ENDED_STATUSES:
-            return Ended(job.arn, job.name, job.status or "")
+            return Ended(job.arn, job.name, job.status or "", job.created)
         return job
 
     def _parent(self, arn: str) -> JobFacts | Ignored:
@@ -225,54 +230,28 @@ class JobGuard:
         evidence: Evidence,
         remediations: set[Remediation],
     ) -> tuple[Action, ...]:
-        target = Target(
-            self._clients.sagemaker, self._clients.ec2, self._refusal(evidence), job.kind, job.name
-        )
+        stopping = Target(self._clients.sagemaker, self._clients.ec2, _nothing, job.kind, job.name)
         if Remediation.STOP_JOB in remediations:
-            stop = carry_out(target, findings, (Remediation.STOP_JOB,))
+            stop = carry_out(stopping, findings, (Remediation.STOP_JOB,))
             # A job to be stopped does not get to choose which groups the guard changes.
             if remediations & set(GROUP_CHANGES):
                 stop.append(
                     Action(ActionKind.SKIPPED, f"Security groups left as they are: {LEFT_ALONE}.")
                 )
             return tuple(stop)
-        refusal = self._take_under_guard(job, evidence)
-        if refusal:
-            if not remediations & set(GROUP_CHANGES):
-                return (refusal,)
-            not_changed = Action(
-                ActionKind.SKIPPED,
-                "Security groups not changed: the guard may change only groups tagged "
-                f"{self._policy.guard_tag_key}=true.",
-            )
-            return (refusal, not_changed)
-        return tuple(carry_out(target, findings, GROUP_CHANGES))
-
-    def _refusal(self, evidence: Evidence) -> Any:
-        def why_not(group_id: str) -> str | None:
-            group = evidence.security_groups.get(group_id)
-            if group is None:
-                return f"Nothing to change: {group_id} does not exist."
-            if not self._policy.may_guard(group.tags):
-                return self._policy.left_alone(group_id, group.tags)
-            return shared_refusal(self._clients.ec2, group_id)
-
-        return why_not
-
-    def _take_under_guard(self, job: JobFacts, evidence: Evidence) -> Action | None:
-        """Tag the groups of a job that runs: the visible marker, and what IAM requires
-        before the guards may change them."""
+        # The groups of a job that runs are tagged: the visible marker, and what IAM
+        # requires before the guards may change them; only groups the guard may change.
         groups = [
-            g.id
+            g
             for spec in job.specs
             for gid in spec.security_groups
             if (g := evidence.security_groups.get(gid)) is not None
-            and self._policy.may_guard(g.tags)
-            and g.tags.get(self._policy.guard_tag_key) != "true"
         ]
-        return mark_guarded(
-            self._clients.ec2, list(dict.fromkeys(groups)), self._policy.guard_tag_key
-        )
+        why_not = refusals(self._clients.ec2, self._policy, evidence.security_groups)
+        why_not, refused = take_under_guard(self._clients.ec2, self._policy, groups, why_not)
+        target = Target(self._clients.sagemaker, self._clients.ec2, why_not)
+        changed = carry_out(target, findings, GROUP_CHANGES)
+        return tuple(([refused] if refused else []) + changed)
 
     # --- the record of running jobs -------------------------------------------------
 
@@ -293,7 +272,7 @@ class JobGuard:
             job.runtime_seconds,
             time.time(),
         )
-        return self._record.remember(uses)
+        return self._record.remember(uses, job.created)
 
     def _skip(self, resource: str | None, reason: str) -> Summary:
         logger.info("event ignored", extra={"resource": resource, "reason": reason})
@@ -312,6 +291,10 @@ def _would(remediations: set[Remediation]) -> tuple[Action, ...]:
     else:
         return ()
     return (Action(ActionKind.SKIPPED, detail),)
+
+
+def _nothing(_: str) -> str | None:
+    return None
 
 
 def trigger_of(event: Event) -> str:
@@ -336,7 +319,8 @@ def _from_cloudtrail(call: ApiCall) -> JobFacts | Ignored:
         )
     if not call.request.present:
         raise call.request.reject("the request's parameters")
-    return parse(call.request, call.response, call.account, call.region)
+    job = parse(call.request, call.response, call.account, call.region)
+    return replace(job, created=call.event_time)
 
 
 __all__ = ["Ended", "Ignored", "JobGuard", "trigger_of"]

@@ -21,12 +21,16 @@ from training_guard.config import GuardMode, Policy
 from training_guard.controls import Remediation, evaluate_groups, remediation_of
 from training_guard.effects.aws import Clients, error_code
 from training_guard.effects.budget import OutOfTime, TimeBudget
-from training_guard.effects.interfaces import shared_refusal
 from training_guard.effects.loaders import describe_security_groups, prefix_list_entries
 from training_guard.effects.notify import Notifier
 from training_guard.effects.records import GroupRecord, JobUse
-from training_guard.effects.remedies import Target, Unfinished, carry_out
-from training_guard.effects.security_groups import mark_guarded
+from training_guard.effects.remedies import (
+    Target,
+    Unfinished,
+    carry_out,
+    refusals,
+    take_under_guard,
+)
 from training_guard.events import (
     SG_GUARD_EVENTS,
     ApiCall,
@@ -110,6 +114,8 @@ class SgGuard:
                 )
             sets = [self._hand_tagged(group)]
         findings = _unique(f for s in sets for f in evaluate_groups(s, self._policy))
+        # Learnt before acting: once something is changed, nothing may fail before it is told.
+        own = self._is_own(call)
         late: OutOfTime | None = None
         try:
             actions = self._act(findings, groups, known=bool(uses))
@@ -127,7 +133,7 @@ class SgGuard:
             extra={
                 "resource": resource,
                 "change": change.event_name,
-                "own_change": self._is_own(call),
+                "own_change": own,
                 "jobs": len(uses),
                 "controls": sorted({f.control for f in findings}),
                 "actions": [a.action.value for a in actions],
@@ -204,40 +210,12 @@ class SgGuard:
         if self._policy.mode is GuardMode.NOTIFY:
             would = " and ".join(r.value for r in sorted(remediations))
             return (Action(ActionKind.SKIPPED, f"notify mode: would {would}."),)
-        refused = self._mark_guarded(groups)
-        target = Target(self._clients.sagemaker, self._clients.ec2, self._refusal(groups, refused))
-        return tuple(([refused[1]] if refused else []) + carry_out(target, findings, GROUP_CHANGES))
-
-    def _mark_guarded(
-        self, groups: dict[str, SecurityGroup]
-    ) -> tuple[frozenset[str], Action] | None:
-        """Re-tag kept groups whose tag someone removed: IAM lets the guard change only
-        groups tagged guarded=true."""
-        untagged = [
-            g.id
-            for g in groups.values()
-            if self._policy.may_guard(g.tags) and g.tags.get(self._policy.guard_tag_key) != "true"
-        ]
-        refusal = mark_guarded(self._clients.ec2, untagged, self._policy.guard_tag_key)
-        return (frozenset(untagged), refusal) if refusal else None
-
-    def _refusal(
-        self, groups: dict[str, SecurityGroup], refused: tuple[frozenset[str], Action] | None
-    ) -> Callable[[str], str | None]:
-        def why_not(group_id: str) -> str | None:
-            group = groups.get(group_id)
-            if group is None:
-                return f"Nothing to change: {group_id} no longer exists."
-            if not self._policy.may_guard(group.tags):
-                return self._policy.left_alone(group_id, group.tags)
-            if refused and group_id in refused[0]:
-                return (
-                    f"{group_id} not changed: the guard may change only groups tagged "
-                    f"{self._policy.guard_tag_key}=true."
-                )
-            return shared_refusal(self._clients.ec2, group_id)
-
-        return why_not
+        why_not = refusals(self._clients.ec2, self._policy, groups)
+        why_not, refused = take_under_guard(
+            self._clients.ec2, self._policy, groups.values(), why_not
+        )
+        target = Target(self._clients.sagemaker, self._clients.ec2, why_not)
+        return tuple(([refused] if refused else []) + carry_out(target, findings, GROUP_CHANGES))
 
     def _notify(
         self, summary: Summary, group_id: str, call: ApiCall, change: SecurityGroupChange

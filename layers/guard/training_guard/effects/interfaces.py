@@ -41,13 +41,25 @@ def shared_refusal(ec2: Any, group_id: str) -> str | None:
     )
 
 
+# Interfaces other AWS services create in your VPC, as EC2's guide on requester-managed
+# network interfaces describes them: their groups belong to a database, a load balancer,
+# an endpoint, a function or a file system, never to training alone.
+_SERVICE_DESCRIPTIONS = (
+    "ELB ", "RDSNetworkInterface", "AWS Lambda VPC ENI", "VPC Endpoint Interface",
+    "Interface for NAT Gateway", "EFS mount target", "AWS created network interface for directory",
+    "Amazon EKS", "ElastiCache", "DMSNetworkInterface", "Network Interface for Transit Gateway",
+)  # fmt: skip
+
+
 def _is_other(eni: Mapping[str, Any]) -> bool:
-    # Interfaces that AWS services create for themselves (SageMaker's training instances
-    # among them) are requester-managed; a load balancer's too, but its group is a
-    # public endpoint's and must never be rewritten (EC2 describes them "ELB <name>").
+    """An interface that is not a training instance's. SageMaker creates its training
+    interfaces as a requester-managed `interface`; yours are not requester-managed, and
+    other services' have their own interface type or a description of their own."""
     if eni.get("RequesterManaged") is not True:
         return True
-    return str(eni.get("Description", "")).startswith("ELB ")
+    if eni.get("InterfaceType", "interface") != "interface":
+        return True
+    return str(eni.get("Description", "")).startswith(_SERVICE_DESCRIPTIONS)
 
 
 def _describe(eni: Mapping[str, Any]) -> str:

@@ -10,7 +10,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from training_guard.effects.aws import Clients, error_code, error_message, is_access_denied
+from training_guard.effects.aws import (
+    Clients,
+    error_code,
+    error_message,
+    is_access_denied,
+    is_transient,
+)
 from training_guard.effects.instances import InstanceCatalog
 from training_guard.facts.evidence import Evidence, Fact
 from training_guard.facts.identifiers import arn_field
@@ -161,9 +167,10 @@ def describe_key(kms: Any, reference: str, job_account: str, with_policy: bool) 
     try:
         metadata = kms.describe_key(KeyId=reference)["KeyMetadata"]
     except ClientError as e:
-        if error_code(e) == "NotFoundException" or is_access_denied(e):
-            return KeyFacts(reference, error=f"{error_code(e)}: {error_message(e)}")
-        raise
+        if is_transient(e):
+            raise
+        # Not found, denied, not an ARN KMS takes: what could not be read is said.
+        return KeyFacts(reference, error=f"{error_code(e)}: {error_message(e)}")
     facts = KeyFacts(reference, arn=metadata["Arn"], manager=metadata.get("KeyManager"))
     if not with_policy or facts.is_aws_managed:
         return facts
@@ -178,9 +185,9 @@ def _with_policy(kms: Any, facts: KeyFacts, key_id: str) -> KeyFacts:
     try:
         raw = kms.get_key_policy(KeyId=facts.arn or key_id, PolicyName="default")["Policy"]
     except ClientError as e:
-        if error_code(e) == "NotFoundException" or is_access_denied(e):
-            return replace(facts, error=f"{error_code(e)}: {error_message(e)}")
-        raise
+        if is_transient(e):
+            raise
+        return replace(facts, error=f"{error_code(e)}: {error_message(e)}")
     try:
         return replace(facts, policy=json.loads(raw))
     except ValueError:

@@ -34,6 +34,11 @@ _JOB_ATTRIBUTE = "job:"
 # the longest life any job can have from now.
 _ITEM_SECONDS = MAX_JOB_SECONDS + 24 * 3600
 _MARGIN_SECONDS = 3600
+# How long an ended job's marker holds: longer than any late delivery (EventBridge and
+# Lambda each give up on an event after an hour; CloudTrail delivers within minutes).
+_ENDED_SECONDS = 6 * 3600
+# Creation times of one job read from different sources differ by seconds at most.
+_SAME_JOB_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -65,30 +70,40 @@ class GroupRecord:
         ]
         return [u for u in uses if u is not None and u.until > now]
 
-    def remember(self, uses: Sequence[JobUse]) -> bool:
+    def remember(self, uses: Sequence[JobUse], created: float | None = None) -> bool:
         """Write a running job's entries: first its own item (unless the job already
         ended, which a late event must not undo), then one entry in each group's item.
-        False when the job had ended."""
+        False when the job had ended. `created` tells the job from an ended one of the
+        same name (a name may be reused once a job is deleted)."""
         if not uses:
             return True
         job = _job_key(uses[0].job_arn)
         names = {use: _attribute(use) for use in uses}
+        now = int(self._clock())
+        condition = "attribute_not_exists(#ended) OR #ended < :now"
+        values: dict[str, Any] = {
+            ":groups": {"SS": sorted({g for use in uses for g in use.groups})},
+            ":entries": {"SS": sorted(set(names.values()))},
+            ":expires": {"N": str(max(u.until for u in uses) + _MARGIN_SECONDS)},
+            ":now": {"N": str(now)},
+        }
+        if created is not None:
+            condition += " OR #ended_created < :created"
+            values[":created"] = {"N": str(int(created) - _SAME_JOB_SECONDS)}
         try:
             self._dynamodb.update_item(
                 TableName=self._table,
                 Key=_key(f"job#{job}"),
-                UpdateExpression="ADD #groups :groups, #entries :entries SET expires_at = :expires",
-                ConditionExpression="attribute_not_exists(#ended)",
+                UpdateExpression="ADD #groups :groups, #entries :entries SET expires_at = :expires "
+                "REMOVE #ended, #ended_created",
+                ConditionExpression=condition,
                 ExpressionAttributeNames={
                     "#groups": "groups",
                     "#entries": "entries",
                     "#ended": "ended",
+                    "#ended_created": "ended_created",
                 },
-                ExpressionAttributeValues={
-                    ":groups": {"SS": sorted({g for use in uses for g in use.groups})},
-                    ":entries": {"SS": sorted(set(names.values()))},
-                    ":expires": {"N": str(max(u.until for u in uses) + _MARGIN_SECONDS)},
-                },
+                ExpressionAttributeValues=values,
             )
         except ClientError as e:
             if error_code(e) == "ConditionalCheckFailedException":
@@ -99,23 +114,25 @@ class GroupRecord:
                 self._write_entry(group_id, names[use], use)
         return True
 
-    def forget(self, job_arn: str) -> list[str]:
+    def forget(self, job_arn: str, created: float | None = None) -> list[str]:
         """Remove an ended job's entries and leave a marker that it ended, so a late
-        event about it records nothing. The groups it used. Idempotent."""
+        event about it records nothing (until the marker lapses, when no late event
+        can still arrive). The groups it used. Idempotent."""
         job = _job_key(job_arn)
+        until = int(self._clock()) + _ENDED_SECONDS
+        marker = "SET #ended = :until, expires_at = :until"
+        names = {"#ended": "ended", "#groups": "groups", "#entries": "entries"}
+        values: dict[str, Any] = {":until": {"N": str(until)}}
+        if created is not None:
+            marker += ", #ended_created = :created"
+            names["#ended_created"] = "ended_created"
+            values[":created"] = {"N": str(int(created))}
         before = self._dynamodb.update_item(
             TableName=self._table,
             Key=_key(f"job#{job}"),
-            UpdateExpression="SET #ended = :ended, expires_at = :expires REMOVE #groups, #entries",
-            ExpressionAttributeNames={
-                "#ended": "ended",
-                "#groups": "groups",
-                "#entries": "entries",
-            },
-            ExpressionAttributeValues={
-                ":ended": {"BOOL": True},
-                ":expires": {"N": str(int(self._clock()) + _ITEM_SECONDS)},
-            },
+            UpdateExpression=f"{marker} REMOVE #groups, #entries",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
             ReturnValues="ALL_OLD",
         ).get("Attributes", {})
         groups = sorted(before.get("groups", {}).get("SS", []))

@@ -7,19 +7,28 @@ effect is idempotent; a group the guard may not change is reported, not changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from training_guard.config import Policy
 from training_guard.controls import MissingRules, PublicIngress, Remediation, remediation_of
 from training_guard.controls.base import Gap
 from training_guard.effects.budget import OutOfTime
+from training_guard.effects.interfaces import shared_refusal
 from training_guard.effects.jobs import stop_job
-from training_guard.effects.security_groups import add_self_rules, revoke_public_ingress
+from training_guard.effects.security_groups import (
+    add_self_rules,
+    mark_guarded,
+    revoke_public_ingress,
+)
 from training_guard.facts.jobs import JobKind
-from training_guard.facts.network import Rule
+from training_guard.facts.network import Rule, SecurityGroup
 from training_guard.model import Action, ActionKind, Finding
+
+# Why a group may not be changed, or None.
+Refusal = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -29,7 +38,7 @@ class Target:
 
     sagemaker: Any
     ec2: Any
-    refusal: Callable[[str], str | None]
+    refusal: Refusal
     job_kind: JobKind | None = None
     job_name: str | None = None
 
@@ -107,6 +116,52 @@ def carry_out(
             late = Action(ActionKind.FAILED, f"Could not {kind.value} in time: {e}.")
             raise Unfinished([*actions, late], e) from e
     return actions
+
+
+def refusals(ec2: Any, policy: Policy, groups: Mapping[str, SecurityGroup]) -> Refusal:
+    """Why the guard may not change a group (None: it may), asked once per group: gone,
+    exempt or marked guarded=false, or used by other resources than training."""
+    memo: dict[str, str | None] = {}
+
+    def why_not(group_id: str) -> str | None:
+        if group_id not in memo:
+            group = groups.get(group_id)
+            if group is None:
+                memo[group_id] = f"Nothing to change: {group_id} no longer exists."
+            elif not policy.may_guard(group.tags):
+                memo[group_id] = policy.left_alone(group_id, group.tags)
+            else:
+                memo[group_id] = shared_refusal(ec2, group_id)
+        return memo[group_id]
+
+    return why_not
+
+
+def take_under_guard(
+    ec2: Any, policy: Policy, groups: Iterable[SecurityGroup], why_not: Refusal
+) -> tuple[Refusal, Action | None]:
+    """Tag `guarded=true` the groups the guard may change and that lack the tag (IAM lets
+    the guards change only groups so tagged); the refusal, extended with the groups whose
+    tagging was refused, and that refusal as an action."""
+    untagged = [
+        g.id
+        for g in {g.id: g for g in groups}.values()
+        if g.tags.get(policy.guard_tag_key) != "true" and why_not(g.id) is None
+    ]
+    refused = mark_guarded(ec2, untagged, policy.guard_tag_key)
+    if refused is None:
+        return why_not, None
+    not_tagged = frozenset(untagged)
+
+    def why_not_untagged(group_id: str) -> str | None:
+        if group_id in not_tagged:
+            return (
+                f"{group_id} not changed: the guard may change only groups tagged "
+                f"{policy.guard_tag_key}=true."
+            )
+        return why_not(group_id)
+
+    return why_not_untagged, refused
 
 
 def _unless_refused(target: Target, group_id: str, change: Callable[[], Action]) -> Action:

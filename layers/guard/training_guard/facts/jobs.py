@@ -9,8 +9,10 @@ judged) and the Describe* APIs (PascalCase, no tags). Every value is read throug
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from training_guard.facts import identifiers as ids
@@ -119,6 +121,7 @@ class JobFacts:
     tags: Mapping[str, str] | None = field(default_factory=dict)  # None: not known yet
     parent_tuning_job_arn: str | None = None
     runtime_seconds: int = MAX_JOB_SECONDS  # how long it may run, for the guard's record
+    created: float | None = None  # epoch seconds: tells a job from a later one of its name
 
     @property
     def account(self) -> str:
@@ -139,6 +142,7 @@ class JobRef:
     status: str | None
     parent_tuning_job_arn: str | None
     complete: bool
+    created: float | None = None
 
 
 # --- CloudTrail requests ----------------------------------------------------------
@@ -180,7 +184,7 @@ def training_job_ref(detail: Field) -> JobRef:
     return JobRef(
         JobKind.TRAINING, name, arn or "", _status(detail, "TrainingJobStatus"),
         detail.get("TuningJobArn").optional_text(ids.TUNING_JOB_ARN, "a tuning job ARN"),
-        complete,
+        complete, creation_time(detail.get("CreationTime")),
     )  # fmt: skip
 
 
@@ -197,7 +201,8 @@ def tuning_job_ref(detail: Field) -> JobRef:
         d.has("ResourceConfig") or d.has("HyperParameterTuningResourceConfig") for d in definitions
     )
     status = _status(detail, "HyperParameterTuningJobStatus")
-    return JobRef(JobKind.TUNING, name, arn or "", status, None, complete)
+    created = creation_time(detail.get("CreationTime"))
+    return JobRef(JobKind.TUNING, name, arn or "", status, None, complete, created)
 
 
 def training_job_from_description(detail: Field, tags: Mapping[str, str] | None = None) -> JobFacts:
@@ -209,7 +214,7 @@ def training_job_from_description(detail: Field, tags: Mapping[str, str] | None 
     return JobFacts(
         JobKind.TRAINING, ref.name, ref.arn, (_spec(detail, ref.name, Source.DESCRIPTION),),
         ref.status, tags if tags is not None else _known_tags(detail),
-        ref.parent_tuning_job_arn, _training_runtime(detail),
+        ref.parent_tuning_job_arn, _training_runtime(detail), ref.created,
     )  # fmt: skip
 
 
@@ -220,7 +225,7 @@ def tuning_job_from_description(detail: Field, tags: Mapping[str, str] | None = 
     return JobFacts(
         JobKind.TUNING, ref.name, ref.arn, _tuning_specs(detail, ref.name, Source.DESCRIPTION),
         ref.status, tags if tags is not None else _known_tags(detail),
-        runtime_seconds=_tuning_runtime(detail),
+        runtime_seconds=_tuning_runtime(detail), created=ref.created,
     )  # fmt: skip
 
 
@@ -241,6 +246,27 @@ def parse_tags(tags: Field) -> dict[str, str]:
     for item in tags.items():
         found[item.get("Key").text()] = _tag_value(item.get("Value"))
     return found
+
+
+def creation_time(value: Field) -> float | None:
+    """Epoch seconds from a CreationTime or CloudTrail eventTime: epoch milliseconds as a
+    number or a string (state changes), a datetime (boto3) or ISO 8601 (CloudTrail)."""
+    raw = value.value
+    if isinstance(raw, datetime):
+        return raw.timestamp()
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str) or raw == "":
+        return None
+    try:
+        number = float(raw)
+    except ValueError:
+        try:
+            return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    if not math.isfinite(number):
+        return None
+    # Milliseconds since the epoch are what SageMaker's events carry.
+    return number / 1000 if number > 1e11 else number
 
 
 # --- parsing helpers --------------------------------------------------------------
@@ -290,8 +316,9 @@ def _tuning_specs(params: Field, name: str, source: Source) -> tuple[TrainingSpe
 def _spec(params: Field, label: str, source: Source) -> TrainingSpec:
     vpc = params.get("VpcConfig")
     output = params.get("OutputDataConfig")
-    resources, clusters = _resources(params)
-    serverless = params.has("ServerlessJobConfig") and not clusters
+    serverless = params.has("ServerlessJobConfig")
+    # A serverless job runs on AWS's infrastructure: no instances of its own to judge.
+    resources, clusters = (params.get("ResourceConfig"), ()) if serverless else _resources(params)
     if not clusters and not serverless:
         raise params.get("ResourceConfig").reject("a ResourceConfig with an instance type")
     return TrainingSpec(
@@ -333,10 +360,6 @@ def _resources(params: Field) -> tuple[Field, tuple[Cluster, ...]]:
     resources = flexible if flexible.present else params.get("ResourceConfig")
     if not resources.present:
         return resources, ()
-    if params.has("ServerlessJobConfig") and not (
-        resources.has("InstanceType") or resources.has("InstanceGroups")
-    ):
-        return resources, ()  # a serverless job may name no instances of its own
     alternatives = list(resources.get("InstanceConfigs").items()) if flexible.present else []
     if alternatives:
         return resources, tuple((_instance_group(a),) for a in alternatives)
