@@ -103,3 +103,24 @@ def test_events_about_another_account_are_left_alone(world: World) -> None:
         TrainingJobName="fraud-model-unencrypted"
     )
     assert status["TrainingJobStatus"] == "InProgress"
+
+
+def test_a_key_kms_will_not_describe_is_said_not_a_lost_event(world: World, configure: Any) -> None:
+    configure(DEPLOY_ACCOUNT_IDS="210987654321")
+    event = world.event("cloudtrail-create-training-job-compliant")
+    world.create_job_for(event)
+    invalid = HttpFault("kms", "DescribeKey", "InvalidArnException")
+    session = fresh_session()
+    invalid.install(session)
+    clients = Clients.create(session=session)
+    notifier = Notifier(clients.sns, world.topic_arn, clients.dynamodb, world.table_name)
+    guard = JobGuard(
+        clients,
+        Policy.from_environment(),
+        notifier,
+        GroupRecord(clients.dynamodb, world.table_name),
+    )
+    summary = guard.handle(event).to_dict()
+    assert [f["control"] for f in summary["findings"]] == ["kms-deploy-accounts"]
+    assert "InvalidArnException" in summary["findings"][0]["message"]
+    assert not [a for a in summary["actions"] if a["action"] == "stopped"]
