@@ -21,6 +21,7 @@ from emulator.world import World
 from functions.job_guard import app
 from functions.sg_guard import app as sg_app
 from training_guard.effects.aws import Clients
+from training_guard.effects.loaders import forget_prefix_lists
 from training_guard.effects.notify import Notifier
 from training_guard.effects.records import GroupRecord
 from training_guard.observability import logger
@@ -45,6 +46,8 @@ def world(
     emulator: Emulator, boto_session: boto3.Session, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[World]:
     emulator.reset()
+    # A warm Lambda keeps prefix lists for minutes; each test is a new account.
+    forget_prefix_lists()
     built = World.build(boto_session)
     for name in ("GUARD_MODE", "EXEMPT_TAG_KEY", "DEPLOY_ACCOUNT_IDS", "REQUIRE_NETWORK_ISOLATION"):
         monkeypatch.delenv(name, raising=False)

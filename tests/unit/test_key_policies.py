@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from training_guard.facts.keys import Access, DecryptAccess, decrypt_access
+from training_guard.facts.key_policies import Access, DecryptAccess, decrypt_access
 
 A, B = "111111111111", "222222222222"
 ALLOWED, DENIED, NOT_GRANTED, UNCONFIRMED = (

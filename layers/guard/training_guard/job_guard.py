@@ -24,6 +24,7 @@ from training_guard.effects.loaders import load_evidence
 from training_guard.effects.notify import Notifier
 from training_guard.effects.records import GroupRecord, job_uses
 from training_guard.effects.remedies import (
+    GROUP_CHANGES,
     Target,
     Unfinished,
     carry_out,
@@ -67,7 +68,6 @@ CREATE_CALLS = {
     "CreateTrainingJob": training_job_from_request,
     "CreateHyperParameterTuningJob": tuning_job_from_request,
 }
-GROUP_CHANGES = (Remediation.REVOKE_RULES, Remediation.ADD_RULES)
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from training_guard.config import GuardMode, Policy
-from training_guard.controls import Remediation, evaluate_groups, remediation_of
+from training_guard.controls import evaluate_groups, remediation_of
 from training_guard.effects.aws import Clients, error_code
 from training_guard.effects.budget import OutOfTime, TimeBudget
 from training_guard.effects.loaders import describe_security_groups, prefix_list_entries
 from training_guard.effects.notify import Notifier
 from training_guard.effects.records import GroupRecord, JobUse
 from training_guard.effects.remedies import (
+    GROUP_CHANGES,
     Target,
     Unfinished,
     carry_out,
@@ -52,7 +53,6 @@ from training_guard.model import Action, ActionKind, Finding, Summary
 from training_guard.notification import Subject, build_notification, news
 from training_guard.observability import logger, record_findings
 
-GROUP_CHANGES = (Remediation.REVOKE_RULES, Remediation.ADD_RULES)
 USED_BY_NAMED = 3
 
 

@@ -9,7 +9,7 @@ from training_guard.controls.base import Remediation, Scope, Verdict, control
 from training_guard.facts.evidence import Evidence, Fact
 from training_guard.facts.identifiers import arn_field
 from training_guard.facts.jobs import TrainingSpec
-from training_guard.facts.keys import Access, decrypt_access
+from training_guard.facts.key_policies import Access, decrypt_access
 from training_guard.model import Severity
 
 

@@ -84,6 +84,10 @@ def report(_: Target, __: Sequence[Finding]) -> list[Action]:
     return []
 
 
+# What changes groups, in the order it is carried out: a revoke first, so public ingress
+# never counts as admitting what the repair adds.
+GROUP_CHANGES = (Remediation.REVOKE_RULES, Remediation.ADD_RULES)
+
 REMEDIES: dict[Remediation, Remedy] = {
     Remediation.STOP_JOB: stop,
     Remediation.ADD_RULES: add_rules,
