@@ -189,6 +189,9 @@ class JobGuard:
                 else tuning_job_from_description
             )
             return parse(event.detail)
+        return self._described(kind, ref)
+
+    def _described(self, kind: JobKind, ref: JobRef) -> JobFacts | Ignored | Ended:
         job = described_job(self._clients.sagemaker, kind, ref.name)
         if job is None:
             return Ignored(ref.arn or None, f"{ref.name} no longer exists.")
@@ -196,6 +199,9 @@ class JobGuard:
             return self._parent(job.parent_tuning_job_arn)
         if job.status in ENDED_STATUSES:
             return Ended(job.arn, job.name, job.status or "", job.created)
+        if job.status != ACTIVE_STATUS:
+            reason = f"{job.name} is {job.status}: only {ACTIVE_STATUS} jobs are judged."
+            return Ignored(job.arn, reason)
         return job
 
     def _parent(self, arn: str) -> JobFacts | Ignored:
