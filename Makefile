@@ -21,6 +21,9 @@ $(STAMP): requirements-dev.txt layers/guard/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	# The editable install runs from site-packages; the metadata setuptools leaves beside
+	# the layer's source (a copy of this README among it) is not part of the layer.
+	rm -rf layers/guard/*.egg-info
 	touch $@
 
 $(SAM_STAMP):

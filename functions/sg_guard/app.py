@@ -13,7 +13,7 @@ from training_guard.config import Policy, required
 from training_guard.effects.aws import Clients, caller_role
 from training_guard.effects.notify import Notifier
 from training_guard.effects.records import GroupRecord
-from training_guard.facts.identifiers import arn_field
+from training_guard.invocation import invoke
 from training_guard.observability import logger, metrics, tracer
 from training_guard.sg_guard import SgGuard
 
@@ -32,11 +32,4 @@ def sg_guard() -> SgGuard:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    guard = sg_guard()
-    # Every AWS call of this invocation must leave time to notify and record.
-    guard.budget.start(context.get_remaining_time_in_millis)
-    try:
-        own_account = arn_field(context.invoked_function_arn, 4)
-        return guard.handle(event, own_account).to_dict()
-    finally:
-        guard.budget.start(None)
+    return invoke(sg_guard(), event, context)

@@ -236,7 +236,7 @@ class JobGuard:
         evidence: Evidence,
         remediations: set[Remediation],
     ) -> tuple[Action, ...]:
-        stopping = Target(self._clients.sagemaker, self._clients.ec2, _nothing, job.kind, job.name)
+        stopping = Target(self._clients, _nothing, job.kind, job.name)
         if Remediation.STOP_JOB in remediations:
             stop = carry_out(stopping, findings, (Remediation.STOP_JOB,))
             # A job to be stopped does not get to choose which groups the guard changes.
@@ -255,7 +255,7 @@ class JobGuard:
         ]
         why_not = refusals(self._clients.ec2, self._policy, evidence.security_groups)
         why_not, refused = take_under_guard(self._clients.ec2, self._policy, groups, why_not)
-        target = Target(self._clients.sagemaker, self._clients.ec2, why_not)
+        target = Target(self._clients, why_not)
         changed = carry_out(target, findings, GROUP_CHANGES)
         return tuple(([refused] if refused else []) + changed)
 

@@ -214,7 +214,7 @@ class SgGuard:
         why_not, refused = take_under_guard(
             self._clients.ec2, self._policy, groups.values(), why_not
         )
-        target = Target(self._clients.sagemaker, self._clients.ec2, why_not)
+        target = Target(self._clients, why_not)
         return tuple(([refused] if refused else []) + carry_out(target, findings, GROUP_CHANGES))
 
     def _notify(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import boto3
@@ -20,18 +20,15 @@ ACCESS_DENIED_CODES = frozenset(
 )
 
 
-@dataclass(frozen=True)
 class Clients:
-    """The clients the guards use, each bound to the invocation's time budget: SNS and
+    """The clients the guards use, each created on first use (a cold start pays only for
+    the services its event needs) and bound to the invocation's time budget: SNS and
     DynamoDB (notifying and recording) may use the reserve the others must leave."""
 
-    sagemaker: Any
-    ec2: Any
-    kms: Any
-    sns: Any
-    dynamodb: Any
-    sts: Any
-    budget: TimeBudget = field(default_factory=TimeBudget)
+    def __init__(self, session: boto3.Session, config: Config = CLIENT_CONFIG) -> None:
+        self._session = session
+        self._config = config
+        self.budget = TimeBudget()
 
     @classmethod
     def create(
@@ -40,23 +37,36 @@ class Clients:
         session: boto3.Session | None = None,
         config: Config = CLIENT_CONFIG,
     ) -> Clients:
-        session = session or boto3.Session(region_name=region)
-        budget = TimeBudget()
+        return cls(session or boto3.Session(region_name=region), config)
 
-        def client(service: str) -> Any:
-            created = session.client(service, config=config)  # type: ignore[call-overload]
-            bind(created, budget, reporting=service in REPORTING_SERVICES)
-            return created
+    @cached_property
+    def sagemaker(self) -> Any:
+        return self._client("sagemaker")
 
-        return cls(
-            sagemaker=client("sagemaker"),
-            ec2=client("ec2"),
-            kms=client("kms"),
-            sns=client("sns"),
-            dynamodb=client("dynamodb"),
-            sts=client("sts"),
-            budget=budget,
-        )
+    @cached_property
+    def ec2(self) -> Any:
+        return self._client("ec2")
+
+    @cached_property
+    def kms(self) -> Any:
+        return self._client("kms")
+
+    @cached_property
+    def sns(self) -> Any:
+        return self._client("sns")
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        return self._client("dynamodb")
+
+    @cached_property
+    def sts(self) -> Any:
+        return self._client("sts")
+
+    def _client(self, service: str) -> Any:
+        created = self._session.client(service, config=self._config)  # type: ignore[call-overload]
+        bind(created, self.budget, reporting=service in REPORTING_SERVICES)
+        return created
 
 
 def error_code(error: ClientError) -> str:

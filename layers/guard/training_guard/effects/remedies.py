@@ -15,6 +15,7 @@ from typing import Any
 from training_guard.config import Policy
 from training_guard.controls import MissingRules, PublicIngress, Remediation, remediation_of
 from training_guard.controls.base import Gap
+from training_guard.effects.aws import Clients
 from training_guard.effects.budget import OutOfTime
 from training_guard.effects.interfaces import shared_refusal
 from training_guard.effects.jobs import stop_job
@@ -36,8 +37,7 @@ class Target:
     """What the remedies act on: the job (for a stop), and which groups they may change
     (`refusal` says why a group may not be changed, or None)."""
 
-    sagemaker: Any
-    ec2: Any
+    clients: Clients
     refusal: Refusal
     job_kind: JobKind | None = None
     job_name: str | None = None
@@ -50,7 +50,7 @@ def stop(target: Target, findings: Sequence[Finding]) -> list[Action]:
     if target.job_kind is None or target.job_name is None:
         return []
     controls = ", ".join(sorted({f.control for f in findings}))
-    return [stop_job(target.sagemaker, target.job_kind, target.job_name, controls)]
+    return [stop_job(target.clients.sagemaker, target.job_kind, target.job_name, controls)]
 
 
 def add_rules(target: Target, findings: Sequence[Finding]) -> list[Action]:
@@ -60,7 +60,9 @@ def add_rules(target: Target, findings: Sequence[Finding]) -> list[Action]:
             gaps = gaps_by_group.setdefault(found.evidence.group_id, [])
             gaps.extend(g for g in found.evidence.gaps if g not in gaps)
     return [
-        _unless_refused(target, group_id, partial(add_self_rules, target.ec2, group_id, gaps))
+        _unless_refused(
+            target, group_id, partial(add_self_rules, target.clients.ec2, group_id, gaps)
+        )
         for group_id, gaps in gaps_by_group.items()
     ]
 
@@ -74,7 +76,7 @@ def revoke(target: Target, findings: Sequence[Finding]) -> list[Action]:
             rules.extend(r for r in found.evidence.rules if r not in rules)
     return [
         _unless_refused(
-            target, group_id, partial(revoke_public_ingress, target.ec2, group_id, rules)
+            target, group_id, partial(revoke_public_ingress, target.clients.ec2, group_id, rules)
         )
         for group_id, rules in rules_by_group.items()
     ]

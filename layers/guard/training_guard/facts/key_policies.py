@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
-from functools import lru_cache
 from typing import Any
 
-# --------------------------------------------------------------------------------------
-# Who a key policy lets call kms:Decrypt
-# --------------------------------------------------------------------------------------
+from training_guard.facts.policy_statements import (
+    ARN_OPS,
+    DATE_OPS,
+    PARTITION,
+    STEERABLE_OPS,
+    STRING_OPS,
+    Clause,
+    Named,
+    Statement,
+    parse_statements,
+    wildcard,
+)
 
 
 class Access(StrEnum):
@@ -72,7 +79,7 @@ def decrypt_access(
 
     Reasons name statements by Sid, or by position (`#1` is the first).
     """
-    statements = _parse_statements(policy)
+    statements = parse_statements(policy)
     return {
         account: _judge(statements, account, key_account) for account in dict.fromkeys(accounts)
     }
@@ -83,14 +90,6 @@ class _Tri(IntEnum):
     NO = 0
     MAYBE = 1
     YES = 2
-
-
-@dataclass(frozen=True)
-class _Named:
-    """A principal in a Principal or NotPrincipal element; resource "root" is the account."""
-
-    account: str
-    resource: str
 
 
 @dataclass(frozen=True)
@@ -109,28 +108,6 @@ class _Witness:
         return self.resource.rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True)
-class _Clause:
-    operator: str  # as written, for reasons
-    base: str  # lower case, without ForAnyValue:/ForAllValues: and IfExists
-    key: str  # as written
-    values: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Statement:
-    label: str
-    allow: bool
-    negated: bool  # NotPrincipal rather than Principal
-    everyone: bool  # "*" or {"AWS": "*"}
-    named: tuple[_Named, ...]
-    clauses: tuple[_Clause, ...]
-
-
-_DECRYPT = "kms:decrypt"
-_ACCOUNT_ID = re.compile(r"\d{12}")
-_PRINCIPAL_ARN = re.compile(r"arn:[\w-]+:(iam|sts)::(\d{12}):(.+)")
-_PARTITION = re.compile(r"[\w-]+")
 # Principals no policy names: ones the account has, or could create.
 _ANY_OTHER = (
     _Witness("role/training-guard-any-other-principal"),
@@ -144,169 +121,10 @@ _ARN_KEY = "aws:principalarn"
 _SERVICE_KEY = "aws:principalisawsservice"
 _ORG_KEYS = {"aws:principalorgid": "organization", "aws:principalorgpaths": "organization path"}
 
-# operator -> (negated, how values compare)
-_STRING_OPS = {
-    "stringequals": (False, "exact"),
-    "stringnotequals": (True, "exact"),
-    "stringequalsignorecase": (False, "ignorecase"),
-    "stringnotequalsignorecase": (True, "ignorecase"),
-    "stringlike": (False, "like"),
-    "stringnotlike": (True, "like"),
-}
-_ARN_OPS = {"arnequals": False, "arnlike": False, "arnnotequals": True, "arnnotlike": True}
-_DATE_OPS = frozenset(
-    {
-        "dateequals",
-        "datenotequals",
-        "datelessthan",
-        "datelessthanequals",
-        "dategreaterthan",
-        "dategreaterthanequals",
-    }
-)
-# Operators whose outcome on a key that says nothing of the caller's identity the
-# caller can steer (by calling through a service, from a network, with a context).
-_STEERABLE_OPS = frozenset(
-    {
-        *_STRING_OPS,
-        *_ARN_OPS,
-        "numericequals",
-        "numericnotequals",
-        "numericlessthan",
-        "numericlessthanequals",
-        "numericgreaterthan",
-        "numericgreaterthanequals",
-        "bool",
-        "binaryequals",
-        "ipaddress",
-        "notipaddress",
-        "null",
-    }
-)
-
-
-# ---- parsing ---------------------------------------------------------------------------
-
-
-def _parse_statements(policy: Mapping[str, Any]) -> list[_Statement]:
-    raw = policy.get("Statement", []) if isinstance(policy, Mapping) else []
-    items = [raw] if isinstance(raw, Mapping) else raw if isinstance(raw, list) else []
-    parsed = (_parse_statement(item, i) for i, item in enumerate(items, 1))
-    return [s for s in parsed if s is not None]
-
-
-def _parse_statement(item: object, position: int) -> _Statement | None:
-    """The statement if it concerns kms:Decrypt and is well formed, else None."""
-    if not isinstance(item, Mapping) or item.get("Effect") not in ("Allow", "Deny"):
-        return None
-    if not _covers_decrypt(item):
-        return None
-    if ("Principal" in item) == ("NotPrincipal" in item):
-        return None
-    negated = "NotPrincipal" in item
-    principals = _parse_principals(item["NotPrincipal" if negated else "Principal"], negated)
-    clauses = _parse_condition(item["Condition"]) if "Condition" in item else ()
-    if principals is None or clauses is None:
-        return None
-    sid = item.get("Sid")
-    label = f'"{sid}"' if isinstance(sid, str) and sid else f"#{position}"
-    return _Statement(label, item["Effect"] == "Allow", negated, *principals, clauses)
-
-
-def _covers_decrypt(item: Mapping[str, Any]) -> bool:
-    if ("Action" in item) == ("NotAction" in item):
-        return False
-    negated = "NotAction" in item
-    actions = item["NotAction" if negated else "Action"]
-    if isinstance(actions, str):
-        actions = [actions]
-    if not isinstance(actions, list):
-        return False
-    patterns = [a for a in actions if isinstance(a, str)]
-    if negated and len(patterns) != len(actions):
-        return False  # which actions it leaves out is not clear
-    listed = any(_wildcard(a.lower()).fullmatch(_DECRYPT) for a in patterns)
-    return listed != negated
-
-
-def _parse_principals(value: object, negated: bool) -> tuple[bool, tuple[_Named, ...]] | None:
-    """(everyone, named principals), or None when malformed.
-
-    In a Principal, entries the guard cannot read name nobody; in a NotPrincipal they
-    would leave unclear whom the statement spares, so the statement is dropped.
-    """
-    if value == "*":
-        return True, ()
-    if not isinstance(value, Mapping):
-        return None
-    aws = value.get("AWS", [])
-    if isinstance(aws, str):
-        aws = [aws]
-    if not isinstance(aws, list):
-        return None
-    named: list[_Named] = []
-    for entry in aws:
-        if entry == "*":
-            return True, ()
-        parsed = _parse_principal(entry) if isinstance(entry, str) else None
-        if parsed is not None:
-            named.append(parsed)
-        elif negated:
-            return None
-    return False, tuple(named)
-
-
-def _parse_principal(entry: str) -> _Named | None:
-    if _ACCOUNT_ID.fullmatch(entry):
-        return _Named(entry, "root")
-    match = _PRINCIPAL_ARN.fullmatch(entry)
-    if match is None:
-        return None  # e.g. a unique id (AROA...) left behind by a deleted role
-    service, account, resource = match.groups()
-    if service == "iam" and resource == "root":
-        return _Named(account, "root")
-    return _Named(account, resource)
-
-
-def _parse_condition(condition: object) -> tuple[_Clause, ...] | None:
-    if not isinstance(condition, Mapping):
-        return None
-    clauses: list[_Clause] = []
-    for operator, body in condition.items():
-        if not isinstance(operator, str) or not isinstance(body, Mapping):
-            return None
-        for key, raw in body.items():
-            values = _condition_values(raw)
-            if not isinstance(key, str) or values is None:
-                return None
-            clauses.append(_Clause(operator, _base_operator(operator), key, values))
-    return tuple(clauses)
-
-
-def _condition_values(raw: object) -> tuple[str, ...] | None:
-    items = raw if isinstance(raw, list) else [raw]
-    values: list[str] = []
-    for item in items:
-        if isinstance(item, bool):
-            values.append("true" if item else "false")
-        elif isinstance(item, str | int | float):
-            values.append(str(item))
-        else:
-            return None
-    return tuple(values) if values else None
-
-
-def _base_operator(operator: str) -> str:
-    base = operator.lower()
-    for prefix in ("foranyvalue:", "forallvalues:"):
-        base = base.removeprefix(prefix)
-    return base.removesuffix("ifexists")
-
-
 # ---- judging ---------------------------------------------------------------------------
 
 
-def _judge(statements: list[_Statement], account: str, key_account: str | None) -> DecryptAccess:
+def _judge(statements: list[Statement], account: str, key_account: str | None) -> DecryptAccess:
     witnesses = _witnesses(statements, account)
     allows = [s for s in statements if s.allow]
     denies = [s for s in statements if not s.allow]
@@ -347,14 +165,14 @@ def _strongest(verdicts: Iterable[tuple[_Tri, str]]) -> tuple[_Tri, str]:
     return best
 
 
-def _account_denial(denies: list[_Statement], account: str, witnesses: list[_Witness]) -> str:
+def _account_denial(denies: list[Statement], account: str, witnesses: list[_Witness]) -> str:
     """Why every principal of the account is surely denied: one statement, or several."""
     denying = [{w for w in witnesses if _applies(s, account, w)[0] is _Tri.YES} for s in denies]
     covering = [s for s, ws in zip(denies, denying, strict=True) if len(ws) == len(witnesses)]
     if covering:
         return f"statement {covering[0].label} denies it"
     # Statements, in policy order, that between them deny every principal.
-    needed: list[_Statement] = []
+    needed: list[Statement] = []
     left = set(witnesses)
     for s, ws in zip(denies, denying, strict=True):
         if left & ws:
@@ -364,7 +182,7 @@ def _account_denial(denies: list[_Statement], account: str, witnesses: list[_Wit
     return f"statements {', '.join(labels[:-1])} and {labels[-1]} deny it"
 
 
-def _witnesses(statements: list[_Statement], account: str) -> list[_Witness]:
+def _witnesses(statements: list[Statement], account: str) -> list[_Witness]:
     """Principals of `account` that between them meet every case the policy tells apart.
 
     Its root, every principal of it the policy names, one instance of every principal
@@ -385,7 +203,7 @@ def _witnesses(statements: list[_Statement], account: str) -> list[_Witness]:
     return list(found)
 
 
-def _witness_of(named: _Named) -> _Witness:
+def _witness_of(named: Named) -> _Witness:
     kind, _, rest = named.resource.partition("/")
     if kind == "assumed-role":
         role, _, session = rest.partition("/")
@@ -395,14 +213,14 @@ def _witness_of(named: _Named) -> _Witness:
 
 def _witness_of_pattern(pattern: str, account: str) -> _Witness | None:
     fields = pattern.split(":", 5)
-    if len(fields) != 6 or not _wildcard(fields[4]).fullmatch(account):
+    if len(fields) != 6 or not wildcard(fields[4]).fullmatch(account):
         return None
     resource = fields[5].replace("*", _WILDCARD_FILL).replace("?", "x")
     kind = resource.partition("/")[0]
     return _Witness(resource) if kind in ("root", "role", "user") else None
 
 
-def _applies(statement: _Statement, account: str, witness: _Witness) -> tuple[_Tri, str]:
+def _applies(statement: Statement, account: str, witness: _Witness) -> tuple[_Tri, str]:
     """Whether `statement` applies to `witness` of `account` calling kms:Decrypt, and why."""
     verb = "allows" if statement.allow else "denies"
     tri, detail = _principal_applies(statement, account, witness)
@@ -425,7 +243,7 @@ def _applies(statement: _Statement, account: str, witness: _Witness) -> tuple[_T
     return tri, f"statement {statement.label} {detail}"
 
 
-def _principal_applies(statement: _Statement, account: str, witness: _Witness) -> tuple[_Tri, str]:
+def _principal_applies(statement: Statement, account: str, witness: _Witness) -> tuple[_Tri, str]:
     if statement.negated:
         return _not_principal_applies(statement, account, witness)
     named = statement.everyone or any(
@@ -435,7 +253,7 @@ def _principal_applies(statement: _Statement, account: str, witness: _Witness) -
 
 
 def _not_principal_applies(
-    statement: _Statement, account: str, witness: _Witness
+    statement: Statement, account: str, witness: _Witness
 ) -> tuple[_Tri, str]:
     listed = [n for n in statement.named if n.account == account]
     if statement.everyone or any(n.resource == "root" for n in listed):
@@ -451,7 +269,7 @@ def _not_principal_applies(
     )
 
 
-def _names(named: _Named, witness: _Witness) -> bool:
+def _names(named: Named, witness: _Witness) -> bool:
     """Whether a Principal entry of the witness's account covers the witness."""
     kind, _, rest = named.resource.partition("/")
     if named.resource == "root":
@@ -464,7 +282,7 @@ def _names(named: _Named, witness: _Witness) -> bool:
     return witness.resource == named.resource
 
 
-def _clause_holds(clause: _Clause, account: str, witness: _Witness) -> tuple[_Tri | None, str]:
+def _clause_holds(clause: Clause, account: str, witness: _Witness) -> tuple[_Tri | None, str]:
     """Whether one condition clause holds for the witness calling: None when the clause
     does not constrain who the caller is, with the phrase saying what it requires when
     the guard cannot tell."""
@@ -473,7 +291,7 @@ def _clause_holds(clause: _Clause, account: str, witness: _Witness) -> tuple[_Tr
     if key in _ORG_KEYS:
         return _Tri.MAYBE, _org_phrase(clause, _ORG_KEYS[key])
     if key not in _ACCOUNT_KEYS and key not in (_ARN_KEY, _SERVICE_KEY):
-        steerable = clause.base in _STEERABLE_OPS and clause.base not in _DATE_OPS
+        steerable = clause.base in STEERABLE_OPS and clause.base not in DATE_OPS
         return (None, "") if steerable else (_Tri.MAYBE, opaque)
     matched = _identity_matches(clause, key, account, witness)
     if matched is None:
@@ -481,7 +299,7 @@ def _clause_holds(clause: _Clause, account: str, witness: _Witness) -> tuple[_Tr
     return (_Tri.YES if matched else _Tri.NO), ""
 
 
-def _identity_matches(clause: _Clause, key: str, account: str, witness: _Witness) -> bool | None:
+def _identity_matches(clause: Clause, key: str, account: str, witness: _Witness) -> bool | None:
     """Whether a clause on who the caller is holds for the witness; None if unknown."""
     lowered = {v.lower() for v in clause.values}
     if any("${" in v for v in clause.values):
@@ -490,26 +308,26 @@ def _identity_matches(clause: _Clause, key: str, account: str, witness: _Witness
         return "false" in lowered  # these keys are in every signed request
     if key == _SERVICE_KEY:
         return "false" in lowered if clause.base == "bool" else None
-    if clause.base in _STRING_OPS:
-        negated, how = _STRING_OPS[clause.base]
+    if clause.base in STRING_OPS:
+        negated, how = STRING_OPS[clause.base]
         subject = account if key in _ACCOUNT_KEYS else None
         matched = any(_compare(how, v, subject or _arn(v, account, witness)) for v in clause.values)
         return matched != negated
-    if clause.base in _ARN_OPS and key == _ARN_KEY:
-        negated = _ARN_OPS[clause.base]
+    if clause.base in ARN_OPS and key == _ARN_KEY:
+        negated = ARN_OPS[clause.base]
         return any(_arn_matches(v, account, witness) for v in clause.values) != negated
     return None
 
 
-def _org_phrase(clause: _Clause, what: str) -> str:
+def _org_phrase(clause: Clause, what: str) -> str:
     values = " or ".join(clause.values)
     if clause.base == "null":
         inside = "false" in {v.lower() for v in clause.values}
         return f"to principals {'in an' if inside else 'outside any'} organization"
-    if clause.base in _STRING_OPS:
-        negated = _STRING_OPS[clause.base][0]
-    elif clause.base in _ARN_OPS:
-        negated = _ARN_OPS[clause.base]
+    if clause.base in STRING_OPS:
+        negated = STRING_OPS[clause.base][0]
+    elif clause.base in ARN_OPS:
+        negated = ARN_OPS[clause.base]
     else:
         return f"under its {clause.operator} condition on {clause.key}"
     return f"to principals {'outside' if negated else 'in'} {what} {values}"
@@ -520,13 +338,13 @@ def _compare(how: str, pattern: str, value: str) -> bool:
         return pattern == value
     if how == "ignorecase":
         return pattern.casefold() == value.casefold()
-    return _wildcard(pattern).fullmatch(value) is not None
+    return wildcard(pattern).fullmatch(value) is not None
 
 
 def _arn(pattern: str, account: str, witness: _Witness) -> str:
     """The witness's aws:PrincipalArn, in the partition `pattern` names (the caller's)."""
     fields = pattern.split(":")
-    partition = fields[1] if len(fields) > 1 and _PARTITION.fullmatch(fields[1]) else "aws"
+    partition = fields[1] if len(fields) > 1 and PARTITION.fullmatch(fields[1]) else "aws"
     return f"arn:{partition}:iam::{account}:{witness.resource}"
 
 
@@ -541,11 +359,4 @@ def _arn_matches(pattern: str, account: str, witness: _Witness) -> bool:
     if len(fields) != 6:
         return False
     wanted = ("arn", None, "iam", "", account, witness.resource)
-    return all(w is None or _wildcard(f).fullmatch(w) for f, w in zip(fields, wanted, strict=True))
-
-
-@lru_cache(maxsize=512)
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    """IAM's `*` (any run of characters) and `?` (any one character); nothing else."""
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), re.DOTALL)
+    return all(w is None or wildcard(f).fullmatch(w) for f, w in zip(fields, wanted, strict=True))
