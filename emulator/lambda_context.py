@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,7 +16,9 @@ class LambdaContext:
     function_name: str = "job-guard"
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:job-guard"
-    aws_request_id: str = "4c7d5d52-5f3e-4c3b-9d3a-0e9f0b6b1f10"
+    # Lambda's id for one asynchronous invocation, kept across its retries: a retry is
+    # played by passing the first attempt's id again.
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     # The function's timeout (the template's 60 s) and the clock it counts down on: a test
     # passes a clock it moves by hand to play a slow invocation without waiting for it.
     timeout_ms: int = 60_000

@@ -28,6 +28,9 @@ class Policy:
     guard_tag_key: str = "training-guard:guarded"
     deploy_account_ids: tuple[str, ...] = ()
     require_network_isolation: bool = False
+    # A job or group tag whose value routes notifications (the `owner` attribute); it
+    # decides nothing the guard does.
+    owner_tag_key: str = ""
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Policy:
@@ -40,10 +43,17 @@ class Policy:
             require_network_isolation=_flag(
                 "REQUIRE_NETWORK_ISOLATION", env.get("REQUIRE_NETWORK_ISOLATION", "false")
             ),
+            owner_tag_key=env.get("OWNER_TAG_KEY", "").strip(),
         )
 
     def is_exempt(self, tags: Mapping[str, str]) -> bool:
         return tags.get(self.exempt_tag_key, "").strip().lower() == "true"
+
+    def owner(self, tags: Mapping[str, str] | None) -> str:
+        """The owner tag's value, or "" when the key is not configured or not there."""
+        if not self.owner_tag_key or not tags:
+            return ""
+        return tags.get(self.owner_tag_key, "").strip()
 
     def may_guard(self, group_tags: Mapping[str, str]) -> bool:
         """A group the guards may tag and repair: not exempt, and not marked guarded=false

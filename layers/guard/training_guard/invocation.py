@@ -16,7 +16,9 @@ class Guard(Protocol):
     @property
     def budget(self) -> TimeBudget: ...
 
-    def handle(self, raw_event: Any, own_account: str | None = None) -> Summary: ...
+    def handle(
+        self, raw_event: Any, own_account: str | None = None, delivery: str | None = None
+    ) -> Summary: ...
 
 
 def invoke(guard: Guard, event: Any, context: LambdaContext) -> dict[str, Any]:
@@ -24,6 +26,8 @@ def invoke(guard: Guard, event: Any, context: LambdaContext) -> dict[str, Any]:
     guard.budget.start(context.get_remaining_time_in_millis)
     try:
         own_account = arn_field(context.invoked_function_arn, 4)
-        return guard.handle(event, own_account).to_dict()
+        # Lambda keeps the request id across the retries of one asynchronous invocation:
+        # the notice lease's owner (effects/ledger.py).
+        return guard.handle(event, own_account, context.aws_request_id).to_dict()
     finally:
         guard.budget.start(None)

@@ -6,6 +6,7 @@ The Lambda handler in functions/job_guard/app.py is a thin adapter over `JobGuar
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,7 +22,7 @@ from training_guard.effects.aws import Clients
 from training_guard.effects.budget import OutOfTime, TimeBudget
 from training_guard.effects.jobs import described_job, tuning_job
 from training_guard.effects.loaders import load_evidence
-from training_guard.effects.notify import Notifier
+from training_guard.effects.notify import Notice, Notifier, held
 from training_guard.effects.records import GroupRecord, job_uses
 from training_guard.effects.remedies import (
     GROUP_CHANGES,
@@ -58,7 +59,7 @@ from training_guard.facts.jobs import (
     tuning_job_ref,
 )
 from training_guard.model import Action, ActionKind, Finding, Summary
-from training_guard.notification import Subject, build_notification, news
+from training_guard.notification import Subject
 from training_guard.observability import logger, record_findings
 
 ACTIVE_STATUS = "InProgress"
@@ -101,7 +102,9 @@ class JobGuard:
     def budget(self) -> TimeBudget:
         return self._clients.budget
 
-    def handle(self, raw_event: Any, own_account: str | None = None) -> Summary:
+    def handle(
+        self, raw_event: Any, own_account: str | None = None, delivery: str | None = None
+    ) -> Summary:
         try:
             event = parse_event(raw_event, JOB_GUARD_EVENTS)
             if own_account and event.account != own_account:
@@ -115,9 +118,9 @@ class JobGuard:
             groups = self._record.forget(subject.arn, subject.created)
             held = f"; its record of {', '.join(groups)} removed" if groups else ""
             return self._skip(subject.arn, f"{subject.name} is {subject.status}{held}.")
-        return self.guard(subject, trigger_of(event))
+        return self.guard(subject, trigger_of(event), delivery)
 
-    def guard(self, job: JobFacts, trigger: str = "") -> Summary:
+    def guard(self, job: JobFacts, trigger: str = "", delivery: str | None = None) -> Summary:
         # Out of time while loading facts: nothing was done yet, and the retry will judge.
         evidence = load_evidence(self._clients, job, facts_needed(self._policy))
         findings = evaluate_job(job, evidence, self._policy)
@@ -125,6 +128,16 @@ class JobGuard:
         # already ended must not change its groups.
         if self._lets_run(job, findings) and not self._remember(job, evidence):
             return self._skip(job.arn, f"{job.name} has already ended: nothing to guard.")
+        notice = Notice(
+            self._notifier,
+            job.arn,
+            delivery or uuid.uuid4().hex,
+            repairs_groups=self._policy.mode is GuardMode.ENFORCE
+            and bool(evidence.security_groups),
+        )
+        if findings and not notice.before_acting(findings, self._intents(job, findings)):
+            busy = held(f"{job.kind.label} {job.name}")
+            return Summary(job.arn, self._policy.mode.value, findings, (busy,))
         late: OutOfTime | None = None
         try:
             actions = self._act(job, findings, evidence)
@@ -134,26 +147,45 @@ class JobGuard:
             actions, late = tuple(e.actions), e.cause
         except OutOfTime as e:
             actions, late = (Action(ActionKind.FAILED, f"Not finished in time: {e}."),), e
-        summary = Summary(job.arn, self._policy.mode.value, findings, actions)
-        record_findings(findings)
+        except Exception:
+            notice.let_go()  # the retry, or any other delivery, may act at once
+            raise
+        about = Subject(
+            job.kind.label,
+            job.name,
+            job.account,
+            job.region,
+            trigger,
+            owner=self._policy.owner(job.tags),
+        )
+        summary = notice.tell(
+            Summary(job.arn, self._policy.mode.value, findings, actions),
+            about,
+            self._policy.exempt_tag_key,
+        )
+        record_findings(summary.findings)
         # A guard action that failed is worth a look even without a notification.
-        log = logger.warning if any(a.action is ActionKind.FAILED for a in actions) else logger.info
-        log(
+        failed = any(a.action is ActionKind.FAILED for a in summary.actions)
+        (logger.warning if failed else logger.info)(
             "job evaluated",
             extra={
                 "resource": job.arn,
-                "controls": sorted({f.control for f in findings}),
-                "actions": [a.action.value for a in actions],
+                "controls": sorted({f.control for f in summary.findings}),
+                "actions": [a.action.value for a in summary.actions],
             },
         )
-        if findings:
-            about = Subject(job.kind.label, job.name, job.account, job.region, trigger)
-            notification = build_notification(summary, about, self._policy.exempt_tag_key)
-            if not self._notifier.notify_once(job.arn, news(summary), notification):
-                logger.info("already notified of these controls", extra={"resource": job.arn})
         if late is not None:
             raise late
         return summary
+
+    def _intents(self, job: JobFacts, findings: tuple[Finding, ...]) -> set[str]:
+        """What the guard is about to change: the stop, or else the group changes."""
+        if self._policy.mode is GuardMode.NOTIFY or self._policy.is_exempt(job.tags or {}):
+            return set()
+        remediations = {remediation_of(f) for f in findings}
+        if Remediation.STOP_JOB in remediations:
+            return {Remediation.STOP_JOB.value}
+        return {r.value for r in remediations & set(GROUP_CHANGES)}
 
     # --- which job an event is about ------------------------------------------------
 

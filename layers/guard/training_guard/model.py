@@ -47,6 +47,9 @@ class Finding:
 class Action:
     action: ActionKind
     detail: str
+    # A skip because AWS shows the outcome already reached (the job Stopping, the range
+    # gone): what a retry tells when its earlier attempt did the work (outbox.py).
+    settles: ActionKind | None = None
 
     def to_dict(self) -> dict[str, str]:
         return {"action": self.action.value, "detail": self.detail}

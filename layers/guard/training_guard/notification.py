@@ -27,6 +27,7 @@ class Subject:
     # What happened and who did it, e.g. "AuthorizeSecurityGroupIngress by <role ARN>:
     # inbound tcp 22 with 0.0.0.0/0". Built from identifiers and rules only.
     trigger: str = ""
+    owner: str = ""  # the owner tag's value, for routing
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ and still judged.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -22,7 +23,7 @@ from training_guard.controls import evaluate_groups, remediation_of
 from training_guard.effects.aws import Clients, error_code
 from training_guard.effects.budget import OutOfTime, TimeBudget
 from training_guard.effects.loaders import describe_security_groups, prefix_list_entries
-from training_guard.effects.notify import Notifier
+from training_guard.effects.notify import Notice, Notifier, held
 from training_guard.effects.records import GroupRecord, JobUse
 from training_guard.effects.remedies import (
     GROUP_CHANGES,
@@ -50,7 +51,7 @@ from training_guard.facts.sg_events import (
     security_group_change,
 )
 from training_guard.model import Action, ActionKind, Finding, Summary
-from training_guard.notification import Subject, build_notification, news
+from training_guard.notification import Subject
 from training_guard.observability import logger, record_findings
 
 USED_BY_NAMED = 3
@@ -77,7 +78,9 @@ class SgGuard:
     def budget(self) -> TimeBudget:
         return self._clients.budget
 
-    def handle(self, raw_event: Any, own_account: str | None = None) -> Summary:
+    def handle(
+        self, raw_event: Any, own_account: str | None = None, delivery: str | None = None
+    ) -> Summary:
         try:
             call = api_call(parse_event(raw_event, SG_GUARD_EVENTS))
             if own_account and call.account != own_account:
@@ -87,9 +90,12 @@ class SgGuard:
             return rejected(raw_event, str(e), self._policy.mode.value)
         if isinstance(change, str):
             return self._skip(None, change)
-        return self.guard(change, call)
+        return self.guard(change, call, delivery or uuid.uuid4().hex)
 
-    def guard(self, change: SecurityGroupChange, call: ApiCall) -> Summary:
+    def guard(
+        self, change: SecurityGroupChange, call: ApiCall, delivery: str | None = None
+    ) -> Summary:
+        delivery = delivery or uuid.uuid4().hex
         group_id = change.group_id or self._group_named(change.group_name or "")
         if group_id is None:
             return self._skip(
@@ -116,6 +122,16 @@ class SgGuard:
         findings = _unique(f for s in sets for f in evaluate_groups(s, self._policy))
         # Learnt before acting: once something is changed, nothing may fail before it is told.
         own = self._is_own(call)
+        # Each change is news of its own: keyed by the change, not only by the group.
+        notice = Notice(
+            self._notifier,
+            f"{resource}#{call.event_id or call.event.id}",
+            delivery,
+            repairs_groups=self._policy.mode is GuardMode.ENFORCE and bool(uses),
+        )
+        intents = self._intents(findings, known=bool(uses))
+        if findings and not notice.before_acting(findings, intents):
+            return Summary(resource, self._policy.mode.value, findings, (held(group_id),))
         late: OutOfTime | None = None
         try:
             actions = self._act(findings, groups, known=bool(uses))
@@ -125,22 +141,35 @@ class SgGuard:
             actions, late = tuple(e.actions), e.cause
         except OutOfTime as e:
             actions, late = (Action(ActionKind.FAILED, f"Not finished in time: {e}."),), e
-        summary = Summary(resource, self._policy.mode.value, findings, actions)
-        record_findings(findings)
-        log = logger.warning if any(a.action is ActionKind.FAILED for a in actions) else logger.info
-        log(
+        except Exception:
+            notice.let_go()  # the retry, or any other delivery, may act at once
+            raise
+        about = Subject(
+            "security group",
+            group_id,
+            call.account,
+            call.region,
+            _trigger(call, change),
+            owner=self._policy.owner(groups[group_id].tags if group_id in groups else None),
+        )
+        summary = notice.tell(
+            Summary(resource, self._policy.mode.value, findings, actions),
+            about,
+            self._policy.exempt_tag_key,
+        )
+        record_findings(summary.findings)
+        failed = any(a.action is ActionKind.FAILED for a in summary.actions)
+        (logger.warning if failed else logger.info)(
             "security group evaluated",
             extra={
                 "resource": resource,
                 "change": change.event_name,
                 "own_change": own,
                 "jobs": len(uses),
-                "controls": sorted({f.control for f in findings}),
-                "actions": [a.action.value for a in actions],
+                "controls": sorted({f.control for f in summary.findings}),
+                "actions": [a.action.value for a in summary.actions],
             },
         )
-        if findings:
-            self._notify(summary, group_id, call, change)
         if late is not None:
             raise late
         return summary
@@ -217,18 +246,11 @@ class SgGuard:
         target = Target(self._clients, why_not)
         return tuple(([refused] if refused else []) + carry_out(target, findings, GROUP_CHANGES))
 
-    def _notify(
-        self, summary: Summary, group_id: str, call: ApiCall, change: SecurityGroupChange
-    ) -> None:
-        changes = "; ".join(c.describe() for c in change.changes)
-        trigger = f"{change.event_name} by {call.caller or 'an unknown caller'}" + (
-            f": {changes}" if changes else ""
-        )
-        about = Subject("security group", group_id, call.account, call.region, trigger)
-        notification = build_notification(summary, about, self._policy.exempt_tag_key)
-        # Each change is news of its own: key by the change, not only by the group.
-        key = f"{summary.resource}#{call.event_id or call.event.id}"
-        self._notifier.notify_once(key, news(summary), notification)
+    def _intents(self, findings: tuple[Finding, ...], *, known: bool) -> set[str]:
+        """The group changes about to be made: only on groups the record keeps."""
+        if self._policy.mode is GuardMode.NOTIFY or not known:
+            return set()
+        return {r.value for r in {remediation_of(f) for f in findings} & set(GROUP_CHANGES)}
 
     def _is_own(self, call: ApiCall) -> bool:
         if callable(self._own_role):
@@ -242,6 +264,13 @@ class SgGuard:
     def _skip(self, resource: str | None, reason: str) -> Summary:
         logger.info("event ignored", extra={"resource": resource, "reason": reason})
         return Summary(resource, self._policy.mode.value, (), (Action(ActionKind.SKIPPED, reason),))
+
+
+def _trigger(call: ApiCall, change: SecurityGroupChange) -> str:
+    """Who changed what, in identifiers and rules only (never rule descriptions)."""
+    changes = "; ".join(c.describe() for c in change.changes)
+    by = f"{change.event_name} by {call.caller or 'an unknown caller'}"
+    return f"{by}: {changes}" if changes else by
 
 
 def _also_used_by(groups: GroupSet, used_by: str) -> GroupSet:

@@ -39,6 +39,7 @@ DESCRIBE_PERMISSIONS = (
 # StopTrainingJob on a job that is not InProgress answers ValidationException
 # "... is in status Completed." (AWS API reference, StopTrainingJob).
 _STATUS_IN_MESSAGE = re.compile(r"status:?\s+'?(\w+)'?", re.IGNORECASE)
+_STOPPED_STATUSES = frozenset({"stopping", "stopped"})
 _NOT_FOUND_IN_MESSAGE = re.compile(r"could not find|does not exist|not found", re.IGNORECASE)
 
 
@@ -61,7 +62,11 @@ def _refusal(error: ClientError, label: str, kind: JobKind) -> Action:
     ):
         return Action(ActionKind.SKIPPED, f"Nothing to stop: {label} does not exist.")
     if code == "ValidationException" and (status := _STATUS_IN_MESSAGE.search(message)):
-        return Action(ActionKind.SKIPPED, f"Nothing to stop: {label} is already {status.group(1)}.")
+        already = status.group(1)
+        stopped = ActionKind.STOPPED if already.lower() in _STOPPED_STATUSES else None
+        return Action(
+            ActionKind.SKIPPED, f"Nothing to stop: {label} is already {already}.", stopped
+        )
     if is_access_denied(error):
         permission = STOP_PERMISSIONS[1 if kind is JobKind.TUNING else 0]
         return Action(

@@ -1,51 +1,72 @@
-"""Publish one notification per resource and piece of news, remembered in DynamoDB."""
+"""Publish one notification per resource and piece of news (effects/ledger.py remembers)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Set
+from collections.abc import Callable, Set
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from training_guard.effects.aws import error_code
-from training_guard.effects.budget import OutOfTime
-from training_guard.notification import Notification, sns_message
+from training_guard.effects.ledger import LEDGER_PERMISSIONS, Claim, Ledger
+from training_guard.model import Action, ActionKind, Finding, Summary
+from training_guard.notification import (
+    Notification,
+    Subject,
+    build_notification,
+    news,
+    sns_message,
+)
 from training_guard.observability import logger
+from training_guard.outbox import Plan, recount
 
 PUBLISH_PERMISSIONS = ("sns:Publish",)
 # The topic is encrypted with a customer managed key: publishing needs to use it.
 TOPIC_KEY_PERMISSIONS = ("kms:GenerateDataKey", "kms:Decrypt")
-STATE_PERMISSIONS = ("dynamodb:UpdateItem",)
-REMEMBER_SECONDS = 30 * 24 * 3600
+STATE_PERMISSIONS = LEDGER_PERMISSIONS
 
 
 class Notifier:
-    def __init__(self, sns: Any, topic_arn: str, dynamodb: Any, table_name: str) -> None:
+    def __init__(
+        self,
+        sns: Any,
+        topic_arn: str,
+        dynamodb: Any,
+        table_name: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._sns = sns
         self._topic_arn = topic_arn
-        self._dynamodb = dynamodb
-        self._table = table_name
+        self._ledger = Ledger(dynamodb, table_name, clock)
 
-    def notify_once(self, key: str, news: Set[str], notification: Notification) -> bool:
-        """Publish unless every item of `news` (controls, outcomes) was already reported
-        under `key`.
+    def claim(self, key: str, delivery: str, plan: Plan | None = None) -> Claim | None:
+        """Before acting: the lease on `key`, with what is about to be done in the outbox.
+        None: another delivery is acting on it right now, and tells."""
+        return self._ledger.claim(key, delivery, plan)
 
-        The job guard keys by job, so the several events SageMaker sends for one job
-        tell once, and a later, new finding or outcome tells again; sg_guard keys by
-        change. The claim is an atomic set union, written before publishing so that
-        concurrent events cannot both publish; a failed publish takes back what it
-        claimed, so the retried event publishes again.
-        """
-        claimed = self._claim(key, news)
-        if not claimed:
+    def claim_untold(self, key: str, delivery: str) -> Claim | None:
+        """The lease on `key` only if an earlier attempt left news it never told."""
+        return self._ledger.claim(key, delivery, untold_only=True)
+
+    def tell(self, claim: Claim, news: Set[str], notification: Notification) -> bool:
+        """Publish unless every piece of `news` was told before and nothing is untold;
+        then remember it and end the lease. A failed publish ends the lease and keeps
+        the outbox, so the retry tells."""
+        if not (set(news) - claim.told) and not claim.untold:
+            self._ledger.settle(claim, news)
             return False
         try:
             self.publish(notification)
         except Exception:
-            self._release(key, claimed)
+            self._ledger.let_go(claim)
             raise
+        self._ledger.settle(claim, news)
         return True
+
+    def let_go(self, claim: Claim) -> None:
+        self._ledger.let_go(claim)
+
+    def done(self, claim: Claim) -> None:
+        """Nothing to tell: empty the outbox and end the lease."""
+        self._ledger.settle(claim, frozenset())
 
     def publish(self, notification: Notification) -> str:
         response = self._sns.publish(
@@ -57,30 +78,59 @@ class Notifier:
         )
         return str(response["MessageId"])
 
-    def _claim(self, key: str, news: Set[str]) -> set[str]:
-        response = self._dynamodb.update_item(
-            TableName=self._table,
-            Key={"resource": {"S": key}},
-            UpdateExpression="ADD reported :controls SET expires_at = :expires",
-            ExpressionAttributeValues={
-                ":controls": {"SS": sorted(news)},
-                ":expires": {"N": str(int(time.time()) + REMEMBER_SECONDS)},
-            },
-            ReturnValues="ALL_OLD",  # the whole (small) item: what was reported before
-        )
-        before = set(response.get("Attributes", {}).get("reported", {}).get("SS", []))
-        return set(news) - before
 
-    def _release(self, key: str, claimed: set[str]) -> None:
-        try:
-            self._dynamodb.update_item(
-                TableName=self._table,
-                Key={"resource": {"S": key}},
-                UpdateExpression="DELETE reported :controls",
-                ExpressionAttributeValues={":controls": {"SS": sorted(claimed)}},
-            )
-        except (ClientError, OutOfTime) as e:
-            # The publish error is the one to raise; this one only costs a missed
-            # notification if the retried event finds the claim still there.
-            code = error_code(e) if isinstance(e, ClientError) else "OutOfTime"
-            logger.warning("could not release notification claim", extra={"code": code})
+class Notice:
+    """One resource's notice, through one delivery: claimed before acting (with what is
+    about to be done), told after, once."""
+
+    def __init__(
+        self, notifier: Notifier, key: str, delivery: str, *, repairs_groups: bool
+    ) -> None:
+        self._notifier = notifier
+        self._key = key
+        self._delivery = delivery
+        # A repair removes what it repairs: where groups may have been repaired, a judgment
+        # that finds nothing may follow an earlier attempt that repaired and never told.
+        self._repairs_groups = repairs_groups
+        self._claim: Claim | None = None
+
+    def before_acting(self, findings: tuple[Finding, ...], intents: Set[str]) -> bool:
+        """Claim the notice and write the plan; False when another delivery is acting on
+        the resource right now (it tells what it does)."""
+        self._claim = self._notifier.claim(self._key, self._delivery, Plan.of(findings, intents))
+        return self._claim is not None
+
+    def let_go(self) -> None:
+        """Acting failed and the event is retried: end the lease, keep the plan."""
+        if self._claim is not None:
+            self._notifier.let_go(self._claim)
+
+    def tell(self, summary: Summary, about: Subject, exempt_tag_key: str) -> Summary:
+        """Tell the summary if it is news, with what earlier attempts did and never told;
+        the summary as told. Findings and failed actions are news; a quiet success is not."""
+        if self._claim is None and not summary.findings and self._repairs_groups:
+            self._claim = self._notifier.claim_untold(self._key, self._delivery)
+        if self._claim is not None:
+            summary = recount(summary, self._claim.untold)
+        failed = any(a.action is ActionKind.FAILED for a in summary.actions)
+        if not summary.findings and not failed:
+            if self._claim is not None:
+                self._notifier.done(self._claim)
+            return summary
+        if self._claim is None:
+            self._claim = self._notifier.claim(self._key, self._delivery)
+            if self._claim is None:
+                logger.warning("another delivery is telling", extra={"resource": self._key})
+                return summary
+        notification = build_notification(summary, about, exempt_tag_key)
+        if not self._notifier.tell(self._claim, news(summary), notification):
+            logger.info("already told", extra={"resource": summary.resource})
+        return summary
+
+
+def held(label: str) -> Action:
+    """What a delivery says that meets another one acting on the same resource."""
+    return Action(
+        ActionKind.SKIPPED,
+        f"Another delivery of the guard is acting on {label} right now; it tells what it does.",
+    )

@@ -111,7 +111,11 @@ def revoke_public_ingress(ec2: Any, group_id: str, rules: Sequence[Rule]) -> Act
             continue  # EC2 answers so, without an error, for a rule that is not there
         revoked.append(describe_rule(public))
     if not revoked:
-        return Action(ActionKind.SKIPPED, f"Public ingress on {group_id} was already revoked.")
+        return Action(
+            ActionKind.SKIPPED,
+            f"Public ingress on {group_id} was already revoked.",
+            ActionKind.REVOKED,
+        )
     return Action(
         ActionKind.REVOKED, f"Revoked public ingress on {group_id}: {'; '.join(revoked)}."
     )
