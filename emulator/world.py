@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from moto.sns.models import sns_backends
 
 from training_guard.effects.records import GroupRecord, job_uses
 from training_guard.facts.groups import SelfTraffic
@@ -45,6 +46,12 @@ _TUNING_REQUEST_FIELDS = (
     "HyperParameterTuningJobName", "HyperParameterTuningJobConfig", "TrainingJobDefinition",
     "TrainingJobDefinitions",
 )  # fmt: skip
+
+
+def arn_field_parts(arn: str) -> tuple[str, str]:
+    """An ARN's account and region."""
+    parts = arn.split(":")
+    return parts[4], parts[3]
 
 
 def pascalize(value: Any) -> Any:
@@ -293,6 +300,17 @@ class World:
 
         jobs: dict[str, Any] = models.sagemaker_backends[ACCOUNT][REGION].training_jobs
         jobs[training_job_name].tuning_job_arn = tuning_job_arn
+
+    def published(self) -> list[dict[str, Any]]:
+        """Every message published to the topic as the publisher sent it: all of its
+        MessageStructure=json variants (default, email, sqs, ...), subject and attributes.
+        Read from the emulator's backend, in this process (the server runs in a thread)."""
+        account, region = arn_field_parts(self.topic_arn)
+        topic = sns_backends[account][region].topics[self.topic_arn]
+        return [
+            {"MessageId": mid, "Message": message, "Subject": subject, "Attributes": attributes}
+            for mid, message, subject, attributes, _ in topic.sent_notifications
+        ]
 
     def notifications(self) -> list[dict[str, Any]]:
         """Drain the SQS subscription: the SNS envelopes published so far."""
