@@ -122,7 +122,7 @@ class Notice:
             if self._claim is None:
                 logger.warning("another delivery is telling", extra={"resource": self._key})
                 return summary
-        notification = build_notification(summary, about, exempt_tag_key)
+        notification = build_notification(summary, about, exempt_tag_key, key=self._key)
         if not self._notifier.tell(self._claim, news(summary), notification):
             logger.info("already told", extra={"resource": summary.resource})
         return summary
