@@ -145,6 +145,22 @@ def _notifications(world: World) -> None:
         attributes = {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()}
         print(f"  - {envelope['Subject']}")
         print(f"    attributes: {json.dumps(attributes, sort_keys=True)}")
+    _first_as_people_see_it(world)
+
+
+def _first_as_people_see_it(world: World) -> None:
+    published = world.published()
+    if not published:
+        return
+    variants = json.loads(published[0]["Message"])
+    card = json.loads(variants["default"])
+    print("\nThe first one, as Slack or Teams shows it through AWS Chatbot (`default`):")
+    print(f"  {card['content']['title']}")
+    for line in card["content"]["description"].splitlines():
+        print(f"  {line}")
+    print("\nand as email (`email`):")
+    for line in variants["email"].splitlines():
+        print(f"  {line}")
 
 
 def _self_rules(world: World, group_id: str) -> str:
