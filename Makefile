@@ -17,7 +17,7 @@ export SAM_CLI_TELEMETRY := 0
 
 install: $(STAMP)
 
-$(STAMP): requirements-dev.txt layers/guard/requirements.txt pyproject.toml
+$(STAMP): requirements-dev.txt layers/guard/requirements.txt functions/slack_notifier/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .

@@ -157,6 +157,7 @@ class JobGuard:
             job.region,
             trigger,
             owner=self._policy.owner(job.tags),
+            offer=self._offer(job, findings),
         )
         summary = notice.tell(
             Summary(job.arn, self._policy.mode.value, findings, actions),
@@ -177,6 +178,16 @@ class JobGuard:
         if late is not None:
             raise late
         return summary
+
+    def _offer(self, job: JobFacts, findings: tuple[Finding, ...]) -> str:
+        """In notify mode, the stop the guard would have made, for a person to make."""
+        would_stop = any(remediation_of(f) is Remediation.STOP_JOB for f in findings)
+        exempt = self._policy.is_exempt(job.tags or {})
+        return (
+            "stop-job"
+            if self._policy.mode is GuardMode.NOTIFY and would_stop and not exempt
+            else ""
+        )
 
     def _intents(self, job: JobFacts, findings: tuple[Finding, ...]) -> set[str]:
         """What the guard is about to change: the stop, or else the group changes."""

@@ -88,6 +88,9 @@ class Subject:
     # inbound tcp 22 with 0.0.0.0/0". Built from identifiers and rules only.
     trigger: str = ""
     owner: str = ""  # the owner tag's value, for routing
+    # What a person may do from chat that the guard would have done itself: "stop-job"
+    # in notify mode, for a job the guard would stop (a Chatbot custom action's criterion).
+    offer: str = ""
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,7 @@ class _View:
     region: str
     trigger: str
     owner: str
+    offer: str
     mode: str
     severity: str
     controls: tuple[str, ...]  # in the order found, once each
@@ -206,6 +210,7 @@ class _View:
             region=region,
             trigger=_line(about.trigger),
             owner=_line(about.owner)[:OWNER_LIMIT].strip(),
+            offer=_line(about.offer),
             mode=_line(summary.mode),
             severity=severity_of(summary),
             controls=tuple(dict.fromkeys(f.control for f in summary.findings)),
@@ -473,6 +478,8 @@ def _context(view: _View) -> dict[str, str]:
         "resource": view.resource,
         "name": view.name,
         "owner": view.owner,
+        # A "Stop job" button shows only where this says the guard would have stopped it.
+        "offer": view.offer,
     }
     return {k: _clip(v, CONTEXT_VALUE_LIMIT) for k, v in context.items() if v}
 

@@ -51,3 +51,12 @@ def sg_guard_permissions(mode: GuardMode = GuardMode.ENFORCE) -> frozenset[str]:
     if mode is GuardMode.ENFORCE:
         needed |= writes(GROUP_CONTROLS) | set(TAG_PERMISSIONS)
     return needed
+
+
+def slack_notifier_permissions() -> frozenset[str]:
+    # One claim per SNS message in the state table, and the webhook URL's secret.
+    # Imported here: the webhook effects need slack_sdk, which only slack_notifier carries.
+    from training_guard.effects.ledger import LEDGER_PERMISSIONS  # noqa: PLC0415
+    from training_guard.effects.webhook import SECRET_PERMISSIONS  # noqa: PLC0415
+
+    return frozenset(LEDGER_PERMISSIONS + SECRET_PERMISSIONS)
