@@ -290,3 +290,21 @@ def test_chat_filter_policy_output_is_the_webhooks_policy(template: dict[str, An
     output = resolve(deployed["Outputs"]["ChatFilterPolicy"]["Value"], deployed)
     webhook = resolve(filter_policies(deployed)["slack_notifier"], deployed)
     assert json.loads(output) == webhook
+
+
+def test_a_post_that_keeps_failing_ends_in_a_queue_with_an_alarm(
+    template: dict[str, Any],
+) -> None:
+    function = resource(template, "SlackNotifierFunction")["Properties"]
+    invoke_config = function["EventInvokeConfig"]
+    assert invoke_config["MaximumRetryAttempts"] == 2
+    on_failure = invoke_config["DestinationConfig"]["OnFailure"]
+    assert on_failure == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["SlackNotifierFailedQueue", "Arn"]},
+    }
+    alarm = resource(template, "SlackNotifierFailedAlarm")["Properties"]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["SlackNotifierFailedQueue", "QueueName"]}}
+    ]
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]

@@ -283,3 +283,9 @@ def test_console_links_are_partition_aware_and_quote_the_name(
     kind: str, name: str, region: str, url: str | None
 ) -> None:
     assert console_url(kind, name, region) == url
+
+
+def test_an_owner_tag_cannot_mention_anyone_in_chat() -> None:
+    about = Subject("training job", "j", "123456789012", "us-east-1", owner="<!here> @channel")
+    card = build_notification(SUMMARY, about, "x").card
+    assert "Owner: `&lt;!here&gt; @channel`" in card["content"]["description"]

@@ -45,6 +45,7 @@ from training_guard.events import (
     rejected,
 )
 from training_guard.facts.evidence import Evidence
+from training_guard.facts.identifiers import arn_field
 from training_guard.facts.jobs import (
     JobFacts,
     JobKind,
@@ -77,6 +78,9 @@ class Ignored:
 
     resource: str | None
     reason: str
+    # Set where the job is stopping or stopped: an untold stop an earlier attempt made
+    # then shows as done (outbox.py).
+    settles: ActionKind | None = None
 
 
 @dataclass(frozen=True)
@@ -112,12 +116,14 @@ class JobGuard:
             subject = self._subject(event)
         except InvalidEventError as e:
             return rejected(raw_event, str(e), self._policy.mode.value)
+        delivery = delivery or uuid.uuid4().hex
         if isinstance(subject, Ignored):
-            return self._skip(subject.resource, subject.reason)
+            return self._skip(subject.resource, subject.reason, delivery, subject.settles)
         if isinstance(subject, Ended):
             groups = self._record.forget(subject.arn, subject.created)
             held = f"; its record of {', '.join(groups)} removed" if groups else ""
-            return self._skip(subject.arn, f"{subject.name} is {subject.status}{held}.")
+            reason = f"{subject.name} is {subject.status}{held}."
+            return self._skip(subject.arn, reason, delivery, _stopped(subject.status))
         return self.guard(subject, trigger_of(event), delivery)
 
     def guard(self, job: JobFacts, trigger: str = "", delivery: str | None = None) -> Summary:
@@ -126,14 +132,16 @@ class JobGuard:
         findings = evaluate_job(job, evidence, self._policy)
         # Recorded before anything is changed: a late or repeated event about a job that
         # already ended must not change its groups.
+        delivery = delivery or uuid.uuid4().hex
         if self._lets_run(job, findings) and not self._remember(job, evidence):
-            return self._skip(job.arn, f"{job.name} has already ended: nothing to guard.")
+            return self._skip(job.arn, f"{job.name} has already ended: nothing to guard.", delivery)
         notice = Notice(
             self._notifier,
             job.arn,
-            delivery or uuid.uuid4().hex,
-            repairs_groups=self._policy.mode is GuardMode.ENFORCE
-            and bool(evidence.security_groups),
+            delivery,
+            # Group findings vanish once repaired, or fixed by hand; a job's own settings
+            # do not change.
+            may_be_untold=bool(evidence.security_groups),
         )
         if findings and not notice.before_acting(findings, self._intents(job, findings)):
             busy = held(f"{job.kind.label} {job.name}")
@@ -150,6 +158,7 @@ class JobGuard:
         except Exception:
             notice.let_go()  # the retry, or any other delivery, may act at once
             raise
+        notice.acted(actions)
         about = Subject(
             job.kind.label,
             job.name,
@@ -215,9 +224,8 @@ class JobGuard:
         if ref.status in ENDED_STATUSES:
             return Ended(arn, ref.name, ref.status or "", ref.created)
         if ref.status != ACTIVE_STATUS:
-            return Ignored(
-                arn, f"{ref.name} is {ref.status}: only {ACTIVE_STATUS} jobs are judged."
-            )
+            reason = f"{ref.name} is {ref.status}: only {ACTIVE_STATUS} jobs are judged."
+            return Ignored(arn, reason, _stopped(ref.status))
         return self._running(event, kind, ref)
 
     def _running(self, event: Event, kind: JobKind, ref: JobRef) -> JobFacts | Ignored | Ended:
@@ -244,7 +252,7 @@ class JobGuard:
             return Ended(job.arn, job.name, job.status or "", job.created)
         if job.status != ACTIVE_STATUS:
             reason = f"{job.name} is {job.status}: only {ACTIVE_STATUS} jobs are judged."
-            return Ignored(job.arn, reason)
+            return Ignored(job.arn, reason, _stopped(job.status))
         return job
 
     def _parent(self, arn: str) -> JobFacts | Ignored:
@@ -252,7 +260,8 @@ class JobGuard:
         if parent is None:
             return Ignored(arn, f"tuning job {name_from_arn(arn)} no longer exists.")
         if parent.status in ENDED_STATUSES or parent.status == "Stopping":
-            return Ignored(arn, f"tuning job {parent.name} is {parent.status}.")
+            reason = f"tuning job {parent.name} is {parent.status}."
+            return Ignored(parent.arn, reason, _stopped(parent.status))
         return parent
 
     # --- acting ---------------------------------------------------------------------
@@ -323,10 +332,23 @@ class JobGuard:
         )
         return self._record.remember(uses, job.created)
 
-    def _skip(self, resource: str | None, reason: str) -> Summary:
+    def _skip(
+        self,
+        resource: str | None,
+        reason: str,
+        delivery: str | None = None,
+        settles: ActionKind | None = None,
+    ) -> Summary:
+        """A job the guard does not judge now; what an earlier attempt about it left
+        untold (a stop it made before it was interrupted) is told all the same."""
         logger.info("event ignored", extra={"resource": resource, "reason": reason})
-        skipped = Action(ActionKind.SKIPPED, reason)
-        return Summary(resource, self._policy.mode.value, (), (skipped,))
+        skipped = Action(ActionKind.SKIPPED, reason, settles)
+        summary = Summary(resource, self._policy.mode.value, (), (skipped,))
+        about = _about_job(resource)
+        if delivery is None or about is None:
+            return summary
+        notice = Notice(self._notifier, str(resource), delivery, may_be_untold=True)
+        return notice.tell(summary, about, self._policy.exempt_tag_key)
 
 
 def _would(remediations: set[Remediation]) -> tuple[Action, ...]:
@@ -340,6 +362,20 @@ def _would(remediations: set[Remediation]) -> tuple[Action, ...]:
     else:
         return ()
     return (Action(ActionKind.SKIPPED, detail),)
+
+
+def _stopped(status: str | None) -> ActionKind | None:
+    return ActionKind.STOPPED if status in {"Stopping", "Stopped"} else None
+
+
+def _about_job(resource: str | None) -> Subject | None:
+    """A job named only by its ARN, as the notification names it."""
+    kind_and_name = (arn_field(resource, 5) or "") if resource else ""
+    kind, _, name = kind_and_name.partition("/")
+    if kind not in {k.value for k in JobKind} or not name or resource is None:
+        return None
+    region, account = arn_field(resource, 3) or "", arn_field(resource, 4) or ""
+    return Subject(JobKind(kind).label, name, account, region)
 
 
 def _nothing(_: str) -> str | None:

@@ -26,7 +26,7 @@
   | `truncated` | true when texts or lists were shortened to fit SNS's 256 KB |
 
 Message attributes, for subscription filter policies: `control` and `action` (String.Array;
-`action` is `["none"]` without actions), `severity` (String: CRITICAL, HIGH, MEDIUM or LOW
+`["none"]` without findings or actions), `severity` (String: CRITICAL, HIGH, MEDIUM or LOW
 for the worst finding, at least HIGH when a guard action failed, INFO otherwise), `account`,
 `region`, `kind` (`training-job`, `hyperparameter-tuning-job`, `security-group`) and
 `owner`, which is left out when there is no owner value (SNS refuses empty values).
@@ -373,7 +373,11 @@ def _document(shown: Summary, view: _View, *, truncated: bool) -> dict[str, Any]
 
 def _attributes(view: _View) -> dict[str, dict[str, str]]:
     attributes = {
-        "control": {"DataType": "String.Array", "StringValue": _json(sorted(view.controls))},
+        # ["none"] rather than an empty array, as `action` does: a failure without findings.
+        "control": {
+            "DataType": "String.Array",
+            "StringValue": _json(sorted(view.controls) or ["none"]),
+        },
         "action": {"DataType": "String.Array", "StringValue": _json(list(view.actions))},
         "severity": {"DataType": "String", "StringValue": view.severity},
     }
@@ -434,7 +438,8 @@ def _description(shown: Summary, view: _View, whole: Summary) -> str:
         *([] if whole.actions else ["• nothing"]),
     ]
     lines += ["", f"Trigger: {_md(view.trigger)}"] if view.trigger else []
-    lines += [f"Owner: {_md(view.owner)}"] if view.owner else []
+    # A code span: a tag value such as "@here" must not ping the channel.
+    lines += [f"Owner: {_code(view.owner)}"] if view.owner else []
     return "\n".join(lines)
 
 

@@ -127,7 +127,9 @@ class SgGuard:
             self._notifier,
             f"{resource}#{call.event_id or call.event.id}",
             delivery,
-            repairs_groups=self._policy.mode is GuardMode.ENFORCE and bool(uses),
+            # Each change is its own key: what a retry of it finds missing may have been
+            # repaired, or fixed by hand, since its first attempt.
+            may_be_untold=True,
         )
         intents = self._intents(findings, known=bool(uses))
         if findings and not notice.before_acting(findings, intents):
@@ -144,6 +146,7 @@ class SgGuard:
         except Exception:
             notice.let_go()  # the retry, or any other delivery, may act at once
             raise
+        notice.acted(actions)
         about = Subject(
             "security group",
             group_id,

@@ -270,7 +270,8 @@ def _fields(
     if mode := _string(document.get("mode")):
         fields.append(("Mode", escape(mode)))
     if owner := _string(document.get("owner")):
-        fields.append(("Owner", escape(owner)))
+        # A code span: a tag value such as "@here" must not ping the channel.
+        fields.append(("Owner", _code(owner)))
     return fields
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Set
+from collections.abc import Callable, Iterable, Set
 from typing import Any
 
 from training_guard.effects.ledger import LEDGER_PERMISSIONS, Claim, Ledger
@@ -64,6 +64,9 @@ class Notifier:
     def let_go(self, claim: Claim) -> None:
         self._ledger.let_go(claim)
 
+    def record(self, claim: Claim, actions: Iterable[Action]) -> None:
+        self._ledger.record(claim, actions)
+
     def done(self, claim: Claim) -> None:
         """Nothing to tell: empty the outbox and end the lease."""
         self._ledger.settle(claim, frozenset())
@@ -83,15 +86,14 @@ class Notice:
     """One resource's notice, through one delivery: claimed before acting (with what is
     about to be done), told after, once."""
 
-    def __init__(
-        self, notifier: Notifier, key: str, delivery: str, *, repairs_groups: bool
-    ) -> None:
+    def __init__(self, notifier: Notifier, key: str, delivery: str, *, may_be_untold: bool) -> None:
         self._notifier = notifier
         self._key = key
         self._delivery = delivery
-        # A repair removes what it repairs: where groups may have been repaired, a judgment
-        # that finds nothing may follow an earlier attempt that repaired and never told.
-        self._repairs_groups = repairs_groups
+        # Where what was found can vanish (a group repaired, or fixed by hand), a judgment
+        # that finds nothing may follow an earlier attempt that never told: only there is
+        # the outbox looked at when nothing is found.
+        self._may_be_untold = may_be_untold
         self._claim: Claim | None = None
 
     def before_acting(self, findings: tuple[Finding, ...], intents: Set[str]) -> bool:
@@ -105,13 +107,18 @@ class Notice:
         if self._claim is not None:
             self._notifier.let_go(self._claim)
 
-    def tell(self, summary: Summary, about: Subject, exempt_tag_key: str) -> Summary:
-        """Tell the summary if it is news, with what earlier attempts did and never told;
-        the summary as told. Findings and failed actions are news; a quiet success is not."""
-        if self._claim is None and not summary.findings and self._repairs_groups:
-            self._claim = self._notifier.claim_untold(self._key, self._delivery)
+    def acted(self, actions: Iterable[Action]) -> None:
+        """Record what was just done, before it is told (outbox.py's `Done`)."""
         if self._claim is not None:
-            summary = recount(summary, self._claim.untold)
+            self._notifier.record(self._claim, actions)
+
+    def tell(self, summary: Summary, about: Subject, exempt_tag_key: str) -> Summary:
+        """Tell the summary if it is news, with what earlier attempts planned, did and never
+        told; the summary as told. Findings and failed actions are news; a quiet success
+        is not."""
+        if self._claim is None and not summary.findings and self._may_be_untold:
+            self._claim = self._notifier.claim_untold(self._key, self._delivery)
+        summary = self._recounted(summary)
         failed = any(a.action is ActionKind.FAILED for a in summary.actions)
         if not summary.findings and not failed:
             if self._claim is not None:
@@ -122,10 +129,16 @@ class Notice:
             if self._claim is None:
                 logger.warning("another delivery is telling", extra={"resource": self._key})
                 return summary
+            summary = self._recounted(summary)
         notification = build_notification(summary, about, exempt_tag_key, key=self._key)
         if not self._notifier.tell(self._claim, news(summary), notification):
             logger.info("already told", extra={"resource": summary.resource})
         return summary
+
+    def _recounted(self, summary: Summary) -> Summary:
+        if self._claim is None:
+            return summary
+        return recount(summary, self._claim.untold, self._claim.done)
 
 
 def held(label: str) -> Action:

@@ -454,6 +454,7 @@ class SlackRelay:
         if claim is None:
             return Relayed(notice.message_id, False, "another delivery is posting it")
         if POSTED in claim.told:
+            self._ledger.let_go(claim)  # nothing to do: the next redelivery need not wait
             return Relayed(notice.message_id, False, "already posted")
         try:
             self._webhook.post(message.body(), remaining_ms)
