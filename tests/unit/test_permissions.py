@@ -11,7 +11,11 @@ from cfnlint.decode import decode_str
 
 from training_guard.config import GuardMode
 from training_guard.controls import CONTROLS, Remediation
-from training_guard.permissions import job_guard_permissions, sg_guard_permissions
+from training_guard.permissions import (
+    job_guard_permissions,
+    sg_guard_permissions,
+    sweeper_permissions,
+)
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
 # EC2's Describe* calls support no resource-level permissions.
@@ -21,6 +25,9 @@ UNSCOPABLE = {
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeInstanceTypes",
     "ec2:DescribeNetworkInterfaces",
+    # List calls name no resource.
+    "sagemaker:ListTrainingJobs",
+    "sagemaker:ListHyperParameterTuningJobs",
 }
 MUTATING_EC2 = {
     "ec2:AuthorizeSecurityGroupIngress",
@@ -31,10 +38,15 @@ MUTATING_EC2 = {
 WRITES = MUTATING_EC2 | {
     "ec2:DescribeNetworkInterfaces",
     "ec2:CreateTags",
+    "ec2:DeleteTags",
     "sagemaker:StopTrainingJob",
     "sagemaker:StopHyperParameterTuningJob",
 }
-FUNCTIONS = {"JobGuardFunction": job_guard_permissions, "SgGuardFunction": sg_guard_permissions}
+FUNCTIONS = {
+    "JobGuardFunction": job_guard_permissions,
+    "SgGuardFunction": sg_guard_permissions,
+    "SweeperFunction": sweeper_permissions,
+}
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +75,16 @@ def resolve(value: Any, conditions: dict[str, bool]) -> Any:
 
 
 def statements(template: dict[str, Any], function: str, mode: GuardMode) -> list[dict[str, Any]]:
-    policies = resolve(
-        template["Resources"][function]["Properties"]["Policies"],
-        {"IsEnforce": mode is GuardMode.ENFORCE},
-    )
-    return [s for policy in policies for s in policy["Statement"]]
+    conditions = {"IsEnforce": mode is GuardMode.ENFORCE}
+    policies = resolve(template["Resources"][function]["Properties"]["Policies"], conditions)
+    documents = [
+        # A managed policy of the template's own, attached by Ref.
+        resolve(template["Resources"][p["Ref"]]["Properties"]["PolicyDocument"], conditions)
+        if set(p) == {"Ref"}
+        else p
+        for p in policies
+    ]
+    return [s for document in documents for s in document["Statement"]]
 
 
 def actions(statement: dict[str, Any]) -> list[str]:

@@ -9,7 +9,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from training_guard.effects.budget import TimeBudget
 from training_guard.facts.identifiers import arn_field
-from training_guard.model import Summary
+
+
+class Report(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 class Guard(Protocol):
@@ -18,7 +21,7 @@ class Guard(Protocol):
 
     def handle(
         self, raw_event: Any, own_account: str | None = None, delivery: str | None = None
-    ) -> Summary: ...
+    ) -> Report: ...
 
 
 def invoke(guard: Guard, event: Any, context: LambdaContext) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from training_guard.config import GuardMode
 from training_guard.controls import CONTROLS, GROUP_CONTROLS, Control
+from training_guard.effects.fleet import FLEET_PERMISSIONS
 from training_guard.effects.jobs import DESCRIBE_PERMISSIONS
 from training_guard.effects.notify import (
     PUBLISH_PERMISSIONS,
@@ -18,7 +19,8 @@ from training_guard.effects.notify import (
     TOPIC_KEY_PERMISSIONS,
 )
 from training_guard.effects.records import RECORD_READ_PERMISSIONS, RECORD_WRITE_PERMISSIONS
-from training_guard.effects.security_groups import TAG_PERMISSIONS
+from training_guard.effects.security_groups import TAG_PERMISSIONS, UNTAG_PERMISSIONS
+from training_guard.sweeper import SWEEP_STATE_PERMISSIONS
 
 NOTIFY_PERMISSIONS = frozenset(PUBLISH_PERMISSIONS + TOPIC_KEY_PERMISSIONS + STATE_PERMISSIONS)
 
@@ -42,6 +44,21 @@ def job_guard_permissions(mode: GuardMode = GuardMode.ENFORCE) -> frozenset[str]
     )
     if mode is GuardMode.ENFORCE:
         needed |= writes(CONTROLS) | set(TAG_PERMISSIONS)
+    return needed
+
+
+def sweeper_permissions(mode: GuardMode = GuardMode.ENFORCE) -> frozenset[str]:
+    # Each running job through the job guard; the lists that find them; where the last
+    # sweep stopped; which guarded groups the record still knows, and their tags removed.
+    needed = (
+        job_guard_permissions(mode)
+        | set(FLEET_PERMISSIONS)
+        | set(SWEEP_STATE_PERMISSIONS)
+        | set(RECORD_READ_PERMISSIONS)
+        | {"ec2:DescribeSecurityGroups"}
+    )
+    if mode is GuardMode.ENFORCE:
+        needed |= set(UNTAG_PERMISSIONS)
     return needed
 
 

@@ -17,11 +17,18 @@ from training_guard.effects.aws import (
     is_transient,
     refused,
 )
-from training_guard.facts.network import Direction, Rule, Traffic
+from training_guard.facts.network import (
+    Direction,
+    Rule,
+    SecurityGroup,
+    Traffic,
+    security_group_from_api,
+)
 from training_guard.facts.sg_events import describe_rule
 from training_guard.model import Action, ActionKind
 
 TAG_PERMISSIONS = ("ec2:CreateTags",)
+UNTAG_PERMISSIONS = ("ec2:DeleteTags",)
 RULE_DESCRIPTION = "training-guard: instance-to-instance traffic of SageMaker training"
 
 
@@ -158,5 +165,32 @@ def mark_guarded(ec2: Any, group_ids: Sequence[str], guard_tag_key: str) -> Acti
             f"Could not mark {', '.join(sorted(group_ids))} as guarded: {error_code(e)} "
             f"({error_message(e)}). Until they carry the tag the guards cannot repair "
             "them: check SCPs and tag policies, or tag them yourself.",
+        )
+    return None
+
+
+def guarded_groups(ec2: Any, guard_tag_key: str) -> list[SecurityGroup]:
+    """Every group tagged `guard_tag_key=true`, page by page."""
+    pages = ec2.get_paginator("describe_security_groups").paginate(
+        Filters=[{"Name": f"tag:{guard_tag_key}", "Values": ["true"]}]
+    )
+    return [security_group_from_api(raw) for page in pages for raw in page["SecurityGroups"]]
+
+
+def unmark_guarded(ec2: Any, group_id: str, guard_tag_key: str) -> Action | None:
+    """Take the guard's tag off a group no running job uses any more: the guard may no
+    longer change it (IAM requires the tag), and the console no longer says it is kept.
+    None when done (or the group is gone); a failed action otherwise."""
+    try:
+        ec2.delete_tags(Resources=[group_id], Tags=[{"Key": guard_tag_key, "Value": "true"}])
+    except ClientError as e:
+        if is_transient(e):
+            raise
+        if error_code(e) == "InvalidGroup.NotFound":
+            return None
+        return Action(
+            ActionKind.FAILED,
+            f"Could not remove {guard_tag_key} from {group_id}: {error_code(e)} "
+            f"({error_message(e)}).",
         )
     return None
