@@ -1,8 +1,9 @@
-"""Run the guards on six typical jobs and three security-group changes in an emulated
-account, and tell what happened."""
+"""Run the guards on six typical jobs, four security-group changes and a scheduled sweep
+in an emulated account, and tell what happened."""
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -17,6 +18,7 @@ from emulator.replay import apply_change
 from emulator.world import DEPLOY_ACCOUNT, World
 from functions.job_guard import app
 from functions.sg_guard import app as sg_app
+from functions.sweeper import app as sweep_app
 from training_guard.observability import logger
 
 STORY = (
@@ -51,6 +53,7 @@ def main() -> None:
         print("no authority: anyone may write one.\n")
         for number, (sample, story) in enumerate(GROUP_STORY, start=len(STORY) + 1):
             _group_episode(world, number, sample, story)
+        _sweep(world, len(STORY) + len(GROUP_STORY) + 1)
         _notifications(world)
     print(f"\nDone in {time.perf_counter() - started:.1f} s. Run `make test` for the full suite.")
 
@@ -123,6 +126,26 @@ def _group_episode(world: World, number: int, sample: str, story: str) -> None:
     for action in summary["actions"]:
         print(f"   Action  {action['action']}: {action['detail']}")
     print(f"   Read back: {_ingress(world, group)}\n")
+
+
+def _sweep(world: World, number: int) -> None:
+    """A job whose events never reached the guard (the trail was off), found by the
+    scheduled sweep; and the hand-tagged group, which no running job uses, untagged."""
+    event = copy.deepcopy(world.event("cloudtrail-create-training-job-unencrypted"))
+    event["detail"]["requestParameters"]["trainingJobName"] = "nightly-retrain-no-trail"
+    world.create_job_for(event)
+    print(f"{number}. A job starts while the CloudTrail trail is off: nightly-retrain-no-trail.")
+    print("   No event reaches the guard. Then the scheduled sweep runs:")
+    schedule = {"source": "aws.scheduler", "detail-type": "Scheduled Event", "detail": {}}
+    with redirect_stdout(io.StringIO()):
+        summary = sweep_app.lambda_handler(schedule, LambdaContext.named("sweeper"))
+    print(f"   Visited {summary['visited']} running jobs (a whole pass: {summary['complete']}).")
+    for action in summary["actions"]:
+        if action["action"] != "skipped":
+            print(f"   Action  {action['action']}: {action['detail']}")
+    for group in summary["untagged"]:
+        print(f"   Untagged {group}: no running job the guard let run uses it.")
+    print(f"   Job status now: {_status(world, event)}\n")
 
 
 def _ingress(world: World, group_id: str) -> str:
