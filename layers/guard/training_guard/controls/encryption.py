@@ -25,6 +25,8 @@ from training_guard.model import Severity
     "condition key.",
 )
 def inter_container_encryption(spec: TrainingSpec, _: Evidence, __: Policy) -> Iterator[Verdict]:
+    """A training or tuning job on more than one instance sets
+    EnableInterContainerTrafficEncryption."""
     # A single instance has no inter-container traffic to encrypt: no finding.
     if not spec.is_distributed or spec.inter_container_encryption:
         return
@@ -57,6 +59,7 @@ def inter_container_encryption(spec: TrainingSpec, _: Evidence, __: Policy) -> I
     "sagemaker:NetworkIsolation condition key.",
 )
 def network_isolation(spec: TrainingSpec, _: Evidence, policy: Policy) -> Iterator[Verdict]:
+    """The job sets EnableNetworkIsolation (only where REQUIRE_NETWORK_ISOLATION is true)."""
     if not policy.require_network_isolation or spec.network_isolation:
         return
     if spec.network_isolation is None:

@@ -25,6 +25,7 @@ from training_guard.model import Severity
     "rest with the sagemaker:OutputKmsKeyArn condition key.",
 )
 def output_kms(spec: TrainingSpec, _: Evidence, __: Policy) -> Iterator[Verdict]:
+    """OutputDataConfig.KmsKeyId is set: model artifacts are encrypted with a key you manage."""
     if not spec.output_kms_key:
         yield Verdict(
             "OutputDataConfig.KmsKeyId is not set: model artifacts are encrypted with the "
@@ -47,6 +48,7 @@ def output_kms(spec: TrainingSpec, _: Evidence, __: Policy) -> Iterator[Verdict]
     needs=(Fact.INSTANCE_TYPES,),
 )
 def volume_kms(spec: TrainingSpec, evidence: Evidence, _: Policy) -> Iterator[Verdict]:
+    """ResourceConfig.VolumeKmsKeyId is set where the instance type has EBS storage."""
     if spec.volume_kms_key or not spec.clusters:
         return  # serverless jobs have no volumes of their own to key
     profiles = {t: evidence.instance(t) for t in spec.instance_types}
@@ -94,6 +96,7 @@ def volume_kms(spec: TrainingSpec, evidence: Evidence, _: Policy) -> Iterator[Ve
     needs=(Fact.KEYS,),
 )
 def kms_customer_managed(spec: TrainingSpec, evidence: Evidence, _: Policy) -> Iterator[Verdict]:
+    """The output and volume keys are customer managed, not AWS managed."""
     for field, reference in (
         ("OutputDataConfig.KmsKeyId", spec.output_kms_key),
         ("ResourceConfig.VolumeKmsKeyId", spec.volume_kms_key),
@@ -120,6 +123,7 @@ def kms_customer_managed(spec: TrainingSpec, evidence: Evidence, _: Policy) -> I
 def kms_deploy_accounts(
     spec: TrainingSpec, evidence: Evidence, policy: Policy
 ) -> Iterator[Verdict]:
+    """The output key's policy lets every DEPLOY_ACCOUNT_IDS account decrypt."""
     reference = spec.output_kms_key
     if not policy.deploy_account_ids or not reference:
         return

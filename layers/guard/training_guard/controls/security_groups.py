@@ -42,6 +42,7 @@ GROUP_FACTS = (Fact.SECURITY_GROUPS, Fact.PREFIX_LISTS)
     needs=GROUP_FACTS,
 )
 def sg_no_public_ingress(groups: GroupSet, _: Policy) -> Iterator[Verdict]:
+    """No rule of the job's security groups admits traffic from 0.0.0.0/0 or ::/0."""
     for group in groups.groups:
         rules = public_ingress(groups, group.id)
         if rules:
@@ -72,6 +73,8 @@ def sg_no_public_ingress(groups: GroupSet, _: Policy) -> Iterator[Verdict]:
     needs=GROUP_FACTS,
 )
 def sg_ipsec_self_rules(groups: GroupSet, _: Policy) -> Iterator[Verdict]:
+    """The job's security groups together allow UDP 500 and IP protocol 50 between its instances,
+    inbound and outbound."""
     target = groups.repair_target
     if groups.traffic < SelfTraffic.IPSEC or target is None:
         return
@@ -101,6 +104,7 @@ def sg_ipsec_self_rules(groups: GroupSet, _: Policy) -> Iterator[Verdict]:
     needs=GROUP_FACTS,
 )
 def sg_efa_self_rules(groups: GroupSet, _: Policy) -> Iterator[Verdict]:
+    """For EFA instance types, the job's groups allow all traffic from and to themselves."""
     target = groups.repair_target
     if groups.traffic < SelfTraffic.IPSEC_EFA or target is None:
         return

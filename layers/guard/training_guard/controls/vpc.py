@@ -28,6 +28,7 @@ ADDRESSES_PER_EFA_INSTANCE = 5
     needs=(Fact.SECURITY_GROUPS, Fact.SUBNETS),
 )
 def vpc_config(spec: TrainingSpec, evidence: Evidence, _: Policy) -> Iterator[Verdict]:
+    """The job has VpcConfig with at least one subnet and one security group."""
     if spec.serverless:
         return  # a serverless job takes no VpcConfig: nothing it could comply with
     if not spec.has_vpc:
@@ -68,6 +69,7 @@ def vpc_config(spec: TrainingSpec, evidence: Evidence, _: Policy) -> Iterator[Ve
     needs=(Fact.SUBNETS, Fact.INSTANCE_TYPES),
 )
 def subnet_capacity(spec: TrainingSpec, evidence: Evidence, _: Policy) -> Iterator[Verdict]:
+    """The job's subnets have 2 free addresses per instance (5 per EFA instance)."""
     needed = max(
         (
             sum(g.count * _addresses_per_instance(g.instance_type, evidence) for g in cluster)
@@ -111,6 +113,7 @@ def _addresses_per_instance(instance_type: str, evidence: Evidence) -> int:
     needs=(Fact.SUBNETS, Fact.S3_ENDPOINTS),
 )
 def s3_private_endpoint(spec: TrainingSpec, evidence: Evidence, _: Policy) -> Iterator[Verdict]:
+    """The job's VPC has an S3 gateway endpoint."""
     vpcs = sorted({evidence.subnets[s].vpc_id for s in spec.subnets if s in evidence.subnets})
     lacking = [v for v in vpcs if v not in evidence.vpcs_with_s3_endpoint]
     if lacking:
