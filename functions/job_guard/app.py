@@ -15,7 +15,7 @@ from training_guard.effects.notify import Notifier
 from training_guard.effects.records import GroupRecord
 from training_guard.invocation import invoke
 from training_guard.job_guard import JobGuard
-from training_guard.observability import logger, metrics, tracer
+from training_guard.observability import logger, metrics, traced
 
 
 @cache
@@ -28,7 +28,7 @@ def job_guard() -> JobGuard:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
-@tracer.capture_lambda_handler(capture_response=False)
+@traced
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return invoke(job_guard(), event, context)

@@ -14,7 +14,7 @@ from training_guard.effects.aws import Clients, caller_role
 from training_guard.effects.notify import Notifier
 from training_guard.effects.records import GroupRecord
 from training_guard.invocation import invoke
-from training_guard.observability import logger, metrics, tracer
+from training_guard.observability import logger, metrics, traced
 from training_guard.sg_guard import SgGuard
 
 
@@ -29,7 +29,7 @@ def sg_guard() -> SgGuard:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
-@tracer.capture_lambda_handler(capture_response=False)
+@traced
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return invoke(sg_guard(), event, context)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from training_guard.config import required
 from training_guard.effects.ledger import Ledger
 from training_guard.effects.webhook import NotifierClients, SlackRelay, SlackWebhook, WebhookSecret
-from training_guard.observability import logger, metrics, tracer
+from training_guard.observability import logger, metrics, traced
 
 
 @cache
@@ -24,7 +24,7 @@ def slack_relay() -> SlackRelay:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
+@traced
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return slack_relay().handle(event, context)

@@ -15,7 +15,7 @@ from training_guard.effects.notify import Notifier
 from training_guard.effects.records import GroupRecord
 from training_guard.invocation import invoke
 from training_guard.job_guard import JobGuard
-from training_guard.observability import logger, metrics, tracer
+from training_guard.observability import logger, metrics, traced
 from training_guard.sweeper import SweepCursor, Sweeper
 
 
@@ -31,7 +31,7 @@ def sweeper() -> Sweeper:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
+@traced
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return invoke(sweeper(), event, context)
