@@ -25,6 +25,7 @@ from training_guard.preventive import (
     minified,
     preventive_policy,
 )
+from training_guard.scan import add_scan_arguments, run_scan
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -38,6 +39,7 @@ def parser() -> argparse.ArgumentParser:
     )
     command.add_argument("--version", action="version", version=f"training-guard {__version__}")
     verbs = command.add_subparsers(title="commands", metavar="COMMAND")
+    _add_scan(verbs)
     _add_explain(verbs)
     _add_policy(verbs)
     return command
@@ -50,6 +52,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser().print_help()
         return 0
     return handler(arguments)
+
+
+# scan ---------------------------------------------------------------------------------
+
+
+def _add_scan(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    scan_parser = verbs.add_parser(
+        "scan",
+        help="audit the running jobs and guarded security groups of one account and region, "
+        "read-only",
+    )
+    add_scan_arguments(scan_parser)
+    scan_parser.set_defaults(handler=scan)
+
+
+def scan(arguments: argparse.Namespace) -> int:
+    return run_scan(arguments, sys.stdout, sys.stderr)
 
 
 # explain ------------------------------------------------------------------------------

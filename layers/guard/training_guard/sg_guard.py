@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -42,7 +41,7 @@ from training_guard.events import (
     parse_event,
     rejected,
 )
-from training_guard.facts.groups import GroupSet, SelfTraffic
+from training_guard.facts.groups import GroupSet
 from training_guard.facts.identifiers import arn, same_role
 from training_guard.facts.network import SecurityGroup, security_group_from_api
 from training_guard.facts.sg_events import (
@@ -50,11 +49,10 @@ from training_guard.facts.sg_events import (
     SecurityGroupChange,
     security_group_change,
 )
+from training_guard.group_sets import hand_tagged_set, recorded_sets
 from training_guard.model import Action, ActionKind, Finding, Summary
 from training_guard.notification import Subject
 from training_guard.observability import logger, record_findings
-
-USED_BY_NAMED = 3
 
 
 class SgGuard:
@@ -206,24 +204,11 @@ class SgGuard:
         group_ids = list(dict.fromkeys(g for use in uses for g in use.groups))
         groups = describe_security_groups(self._clients.ec2, group_ids)
         prefix_lists = prefix_list_entries(self._clients.ec2, groups.values())
-        sets: dict[tuple[Any, ...], GroupSet] = {}
-        for use in uses:
-            key = (use.groups, use.traffic, use.networks)
-            if key in sets:
-                sets[key] = _also_used_by(sets[key], use.used_by)
-                continue
-            sets[key] = GroupSet(
-                tuple(groups[g] for g in use.groups if g in groups),
-                use.traffic,
-                use.networks,
-                prefix_lists,
-                use.used_by,
-            )
-        return list(sets.values()), groups
+        sets = recorded_sets(uses, groups, prefix_lists)
+        return sets, groups
 
     def _hand_tagged(self, group: SecurityGroup) -> GroupSet:
-        prefix_lists = prefix_list_entries(self._clients.ec2, [group])
-        return GroupSet((group,), SelfTraffic.NONE, (), prefix_lists, used_by="")
+        return hand_tagged_set(group, prefix_list_entries(self._clients.ec2, [group]))
 
     def _act(
         self, findings: tuple[Finding, ...], groups: dict[str, SecurityGroup], *, known: bool
@@ -274,17 +259,6 @@ def _trigger(call: ApiCall, change: SecurityGroupChange) -> str:
     changes = "; ".join(c.describe() for c in change.changes)
     by = f"{change.event_name} by {call.caller or 'an unknown caller'}"
     return f"{by}: {changes}" if changes else by
-
-
-def _also_used_by(groups: GroupSet, used_by: str) -> GroupSet:
-    # Named up to a few jobs; a group shared by hundreds would make an unreadable message.
-    if groups.used_by.endswith(" and more"):
-        return groups
-    named = groups.used_by.count(", ") + 1
-    more = (
-        f"{groups.used_by} and more" if named >= USED_BY_NAMED else f"{groups.used_by}, {used_by}"
-    )
-    return replace(groups, used_by=more)
 
 
 def _unique(findings: Iterable[Finding]) -> tuple[Finding, ...]:
