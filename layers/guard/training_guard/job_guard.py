@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from training_guard.config import GuardMode, Policy
 from training_guard.controls import (
     Remediation,
     evaluate_job,
+    evaluate_request,
     facts_needed,
     group_set,
     remediation_of,
@@ -127,12 +131,14 @@ class JobGuard:
         return self.guard(subject, trigger_of(event), delivery)
 
     def guard(self, job: JobFacts, trigger: str = "", delivery: str | None = None) -> Summary:
+        delivery = delivery or uuid.uuid4().hex
+        if due := self._stop_due_on_its_face(job):
+            return self._stop_first(job, due, trigger, delivery)
         # Out of time while loading facts: nothing was done yet, and the retry will judge.
         evidence = load_evidence(self._clients, job, facts_needed(self._policy))
         findings = evaluate_job(job, evidence, self._policy)
         # Recorded before anything is changed: a late or repeated event about a job that
         # already ended must not change its groups.
-        delivery = delivery or uuid.uuid4().hex
         if self._lets_run(job, findings) and not self._remember(job, evidence):
             return self._skip(job.arn, f"{job.name} has already ended: nothing to guard.", delivery)
         notice = Notice(
@@ -146,9 +152,59 @@ class JobGuard:
         if findings and not notice.before_acting(findings, self._intents(job, findings)):
             busy = held(f"{job.kind.label} {job.name}")
             return Summary(job.arn, self._policy.mode.value, findings, (busy,))
+        actions, late = self._acting(notice, lambda: self._act(job, findings, evidence))
+        return self._told(job, notice, findings, actions, late=late, trigger=trigger)
+
+    def _stop_due_on_its_face(self, job: JobFacts) -> tuple[Finding, ...]:
+        """The findings of the request alone (no AWS fact loaded) when they already ask
+        for a stop the guard will make: then the stop comes before any fact is loaded."""
+        if (
+            self._policy.mode is GuardMode.NOTIFY
+            or job.tags is None
+            or self._policy.is_exempt(job.tags)
+        ):
+            return ()
+        found = evaluate_request(job, self._policy)
+        stop = any(remediation_of(f) is Remediation.STOP_JOB for f in found)
+        return found if stop else ()
+
+    def _stop_first(
+        self, job: JobFacts, due: tuple[Finding, ...], trigger: str, delivery: str
+    ) -> Summary:
+        """Stop, then load the facts for the report: every second a noncompliant job runs
+        is a second it trains."""
+        notice = Notice(self._notifier, job.arn, delivery, may_be_untold=False)
+        if not notice.before_acting(due, {Remediation.STOP_JOB.value}):
+            busy = held(f"{job.kind.label} {job.name}")
+            return Summary(job.arn, self._policy.mode.value, due, (busy,))
+        stopping = Target(self._clients, _nothing, job.kind, job.name)
+        actions, late = self._acting(
+            notice, lambda: tuple(carry_out(stopping, due, (Remediation.STOP_JOB,)))
+        )
+        findings = self._reported(job, due)
+        if {remediation_of(f) for f in findings} & set(GROUP_CHANGES):
+            left = Action(ActionKind.SKIPPED, f"Security groups left as they are: {LEFT_ALONE}.")
+            actions = (*actions, left)
+        return self._told(job, notice, findings, actions, late=late, trigger=trigger)
+
+    def _reported(self, job: JobFacts, due: tuple[Finding, ...]) -> tuple[Finding, ...]:
+        """Everything found once the facts are loaded; what the request showed when they
+        cannot be (the stop is told all the same)."""
+        try:
+            evidence = load_evidence(self._clients, job, facts_needed(self._policy))
+        except (OutOfTime, ClientError, BotoCoreError) as e:
+            logger.warning("facts for the report not loaded", extra={"error": type(e).__name__})
+            return due
+        return evaluate_job(job, evidence, self._policy)
+
+    def _acting(
+        self, notice: Notice, act: Callable[[], tuple[Action, ...]]
+    ) -> tuple[tuple[Action, ...], OutOfTime | None]:
+        """What acting did, and the lack of time that cut it short; what was done is
+        recorded before it is told."""
         late: OutOfTime | None = None
         try:
-            actions = self._act(job, findings, evidence)
+            actions = act()
         except Unfinished as e:
             # Say what was done and what was not, then let Lambda retry: remediation is
             # idempotent.
@@ -159,6 +215,18 @@ class JobGuard:
             notice.let_go()  # the retry, or any other delivery, may act at once
             raise
         notice.acted(actions)
+        return actions, late
+
+    def _told(
+        self,
+        job: JobFacts,
+        notice: Notice,
+        findings: tuple[Finding, ...],
+        actions: tuple[Action, ...],
+        *,
+        late: OutOfTime | None,
+        trigger: str,
+    ) -> Summary:
         about = Subject(
             job.kind.label,
             job.name,

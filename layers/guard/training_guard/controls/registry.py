@@ -11,6 +11,7 @@ from training_guard.controls import encryption, kms, security_groups, vpc
 from training_guard.controls.base import Control, Remediation, Scope, Verdict
 from training_guard.facts.evidence import Evidence, Fact
 from training_guard.facts.groups import GroupSet, SelfTraffic
+from training_guard.facts.instances import profile_from_table
 from training_guard.facts.jobs import JobFacts, TrainingSpec
 from training_guard.model import Finding
 
@@ -31,6 +32,9 @@ CONTROLS: tuple[Control, ...] = (
 CONTROLS_BY_ID = {c.id: c for c in CONTROLS}
 JOB_CONTROLS = tuple(c for c in CONTROLS if c.scope is Scope.JOB)
 GROUP_CONTROLS = tuple(c for c in CONTROLS if c.scope is Scope.GROUPS)
+# What the request alone decides: controls that need no fact but the instance table,
+# which ships with the guard.
+REQUEST_CONTROLS = tuple(c for c in JOB_CONTROLS if set(c.needs) <= {Fact.INSTANCE_TYPES})
 
 
 def evaluate_job(job: JobFacts, evidence: Evidence, policy: Policy) -> tuple[Finding, ...]:
@@ -46,6 +50,21 @@ def evaluate_job(job: JobFacts, evidence: Evidence, policy: Policy) -> tuple[Fin
         groups = group_set(spec, evidence, f"{job.kind.label} {job.name}")
         for group_finding in evaluate_groups(groups, policy, prefix):
             findings[group_finding] = None
+    return tuple(findings)
+
+
+def evaluate_request(job: JobFacts, policy: Policy) -> tuple[Finding, ...]:
+    """What the job's own settings show, before any AWS fact is loaded: the instance
+    types the table knows, and nothing concluded of the types it does not."""
+    types = {t for spec in job.specs for t in spec.instance_types}
+    evidence = Evidence(instances={t: profile_from_table(t) for t in types})
+    findings: dict[Finding, None] = {}
+    label_specs = len(job.specs) > 1
+    for spec in job.specs:
+        prefix = f"Definition {spec.label}: " if label_specs else ""
+        for control in REQUEST_CONTROLS:
+            for verdict in control.check(spec, evidence, policy):
+                findings[finding(control, verdict, prefix)] = None
     return tuple(findings)
 
 
