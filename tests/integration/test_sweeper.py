@@ -13,6 +13,7 @@ from typing import Any
 from emulator.lambda_context import LambdaContext
 from emulator.world import World
 from tests.integration.conftest import fresh_session
+from tests.integration.faults import HttpFault
 from training_guard.config import GuardMode, Policy
 from training_guard.effects.aws import Clients
 from training_guard.effects.notify import Notifier
@@ -188,3 +189,31 @@ def test_every_call_a_sweep_makes_is_one_it_is_granted(world: World) -> None:
         sweeper, calls = sweeper_for(world, Policy(mode=mode))
         sweeper.handle()
         assert set(calls) <= sweeper_permissions(mode), mode
+
+
+def test_a_job_aws_will_not_describe_does_not_stop_the_sweep(world: World) -> None:
+    names = [
+        missed(world, "cloudtrail-create-training-job-unencrypted", f"job-{i}") for i in range(3)
+    ]
+    refused = HttpFault("sagemaker", "DescribeTrainingJob", "AccessDeniedException", times=1)
+    sweeper, _ = sweeper_for(world, hooks={"sagemaker.DescribeTrainingJob": refused})
+
+    summary = sweeper.handle()
+
+    assert [e["error"] for e in summary.errors] == ["AccessDeniedException"]
+    assert summary.complete is True  # the next pass visits the refused job again
+    assert sorted(status(world, n) for n in names) == ["InProgress", "Stopping", "Stopping"]
+
+
+def test_a_pass_with_errors_untags_nothing(world: World) -> None:
+    """A job the sweep could not judge may use a guarded group the record does not know."""
+    missed(world, "cloudtrail-create-training-job-compliant")
+    world.guard_group(world.good_group)  # tagged, but its job's events never came
+    refused = HttpFault("ec2", "DescribeVpcEndpoints", "UnauthorizedOperation")
+    sweeper, calls = sweeper_for(world, hooks={"ec2.DescribeVpcEndpoints": refused})
+
+    summary = sweeper.handle()
+
+    assert summary.errors
+    assert summary.untagged == []
+    assert calls["ec2:DeleteTags"] == 0

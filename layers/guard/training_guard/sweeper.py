@@ -36,7 +36,8 @@ from training_guard.effects.fleet import (
     running_jobs,
 )
 from training_guard.effects.records import GroupRecord
-from training_guard.effects.security_groups import guarded_groups, unmark_guarded
+from training_guard.effects.scan_facts import guarded_groups
+from training_guard.effects.security_groups import unmark_guarded
 from training_guard.job_guard import JobGuard
 from training_guard.observability import logger
 
@@ -144,7 +145,11 @@ class Sweeper:
         jobs = after(running_jobs(self._clients.sagemaker, self._page_size), position)
         last: Listed | None = None
         visits = described(
-            self._clients.sagemaker, jobs, workers=self._workers, go_on=self._time_for_a_job
+            self._clients.sagemaker,
+            jobs,
+            workers=self._workers,
+            go_on=self._time_for_a_job,
+            on_error=lambda listed, e: self._failed(listed, e, summary),
         )
         for listed, job in visits:
             if not self._visit(listed, job, summary, delivery):
@@ -153,13 +158,16 @@ class Sweeper:
         summary.complete = not jobs or last == jobs[-1]
         summary.resume_after = None if summary.complete else (last.position if last else position)
         self._cursor.save(summary.resume_after)
-        if summary.complete and self._time_for_a_job():
+        # Only a whole pass without errors knows every running job's groups.
+        if summary.complete and not summary.errors and self._time_for_a_job():
             self._untag_unused(summary)
         logger.info("sweep", extra={k: v for k, v in summary.to_dict().items() if k != "findings"})
         return summary
 
     def _visit(self, listed: Listed, job: Any, summary: SweepSummary, delivery: str | None) -> bool:
         """Judge one job through the job guard; False when the time ran out."""
+        if not self._time_for_a_job():
+            return False  # not started: it could not finish before the deadline
         summary.visited += 1
         if job is None or job.parent_tuning_job_arn or job.status != ACTIVE_STATUS:
             return True  # gone, ended, or judged as its tuning job (listed itself)
@@ -178,6 +186,12 @@ class Sweeper:
         summary.findings += [{"resource": listed.arn, **f.to_dict()} for f in judged.findings]
         summary.actions += [{"resource": listed.arn, **a.to_dict()} for a in judged.actions]
         return True
+
+    def _failed(self, listed: Listed, error: Exception, summary: SweepSummary) -> None:
+        """One job's failure must not stop the sweep; the next pass visits it again."""
+        code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
+        logger.warning("sweep could not judge a job", extra={"resource": listed.arn, "code": code})
+        summary.errors.append({"resource": listed.arn, "error": code})
 
     def _untag_unused(self, summary: SweepSummary) -> None:
         """Guarded groups the record no longer knows: untagged (enforce mode), or said."""

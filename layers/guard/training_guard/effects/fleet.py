@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from training_guard.effects.jobs import described_job
 from training_guard.facts.jobs import JobFacts, JobKind
+from training_guard.reader import InvalidEventError
 
 FLEET_PERMISSIONS = (
     "sagemaker:ListTrainingJobs",
@@ -91,14 +94,26 @@ def described(
     *,
     workers: int = DESCRIBE_WORKERS,
     go_on: Callable[[], bool] = lambda: True,
+    on_error: Callable[[Listed, Exception], None] | None = None,
 ) -> Iterator[tuple[Listed, JobFacts | None]]:
     """Each job as Describe says it is (None: gone meanwhile), `workers` at a time, in
-    order; no new batch starts once `go_on` says there is no time left."""
+    order; no new batch starts once `go_on` says there is no time left. With `on_error`,
+    a job AWS would not describe is handed to it and yielded as None, so one job cannot
+    stop the rest; without, the error is raised."""
+
+    def describe(job: Listed) -> JobFacts | None:
+        try:
+            return described_job(sagemaker, job.kind, job.name)
+        except (ClientError, BotoCoreError, InvalidEventError) as e:
+            if on_error is None:
+                raise
+            on_error(job, e)
+            return None
+
     remaining = iter(jobs)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         while go_on() and (batch := list(islice(remaining, workers))):
-            answers = pool.map(lambda job: described_job(sagemaker, job.kind, job.name), batch)
-            yield from zip(batch, answers, strict=True)
+            yield from zip(batch, pool.map(describe, batch), strict=True)
 
 
 def _sort_key(position: str) -> tuple[bool, str]:

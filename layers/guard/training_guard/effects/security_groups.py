@@ -20,9 +20,7 @@ from training_guard.effects.aws import (
 from training_guard.facts.network import (
     Direction,
     Rule,
-    SecurityGroup,
     Traffic,
-    security_group_from_api,
 )
 from training_guard.facts.sg_events import describe_rule
 from training_guard.model import Action, ActionKind
@@ -167,14 +165,6 @@ def mark_guarded(ec2: Any, group_ids: Sequence[str], guard_tag_key: str) -> Acti
             "them: check SCPs and tag policies, or tag them yourself.",
         )
     return None
-
-
-def guarded_groups(ec2: Any, guard_tag_key: str) -> list[SecurityGroup]:
-    """Every group tagged `guard_tag_key=true`, page by page."""
-    pages = ec2.get_paginator("describe_security_groups").paginate(
-        Filters=[{"Name": f"tag:{guard_tag_key}", "Values": ["true"]}]
-    )
-    return [security_group_from_api(raw) for page in pages for raw in page["SecurityGroups"]]
 
 
 def unmark_guarded(ec2: Any, group_id: str, guard_tag_key: str) -> Action | None:
