@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
+# Cloud Custodian, for the benchmarks only: bench/custodian_env.py creates it on first use.
+C7N_VENV := .venv-c7n
 SAM_CLI_VERSION := 1.170.0
 # sam build targets the Lambda runtime, python3.13; pyenv provides it beside 3.11.
 SAM_BUILD_ENV := PYENV_VERSION=3.11.7:3.13.0
@@ -57,9 +59,14 @@ validate: install $(SAM_STAMP)
 build: $(SAM_STAMP)
 	$(SAM_BUILD_ENV) $(SAM) build --template template.yaml
 
+## bench: what the guards cost, beside Cloud Custodian (in $(C7N_VENV)); figures in .bench/
 bench: install
 	$(BIN)/python -m bench.job_guard_event
 	$(BIN)/python -m bench.sg_guard_event
+	$(BIN)/python -m bench.fleet
+	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.sizes
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(C7N_VENV) $(C7N_VENV).lock .bench .aws-sam .pytest_cache \
+		.mypy_cache .ruff_cache
