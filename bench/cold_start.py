@@ -48,7 +48,7 @@ import requests
 from botocore import xform_name
 
 from bench.custodian_env import C7N_VERSION, custodian_python
-from bench.harness import _emulator_process
+from bench.harness import emulator_process
 from bench.sizes import LAYER, TEMPLATE, artifacts, build_locally
 from emulator.server import EMULATOR_ENVIRONMENT
 from emulator.world import ACCOUNT, REGION, World
@@ -611,7 +611,7 @@ def main() -> None:
     custodian = custodian_python()
     with (
         tempfile.TemporaryDirectory() as scratch,
-        _emulator_process() as url,
+        emulator_process() as url,
         slack_stand_in() as webhook,
     ):
         os.environ.update({**EMULATOR_ENVIRONMENT, "AWS_ENDPOINT_URL": url})

@@ -10,6 +10,7 @@ Prints figures; asserts nothing.
 from __future__ import annotations
 
 import io
+import json
 import os
 import statistics
 import subprocess
@@ -20,6 +21,8 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -38,20 +41,51 @@ Handle = Callable[[dict[str, Any]], object]
 Scenario = Callable[[World, Clients, Notifier], tuple[Handle, dict[str, Any]]]
 
 
+STOPS = frozenset({"sagemaker:StopTrainingJob", "sagemaker:StopHyperParameterTuningJob"})
+RESULTS = Path(".bench")
+
+
+@dataclass
+class Calls:
+    """The AWS calls of one event, counted and in order."""
+
+    counted: Counter[str] = field(default_factory=Counter)
+    order: list[str] = field(default_factory=list)
+
+    def add(self, call: str) -> None:
+        self.counted[call] += 1
+        self.order.append(call)
+
+    @property
+    def before_the_stop(self) -> int | None:
+        """How many calls came before the first stop; None when nothing was stopped."""
+        return next((i for i, call in enumerate(self.order) if call in STOPS), None)
+
+
 def run(title: str, scenarios: Sequence[tuple[str, Scenario]]) -> None:
     warnings.filterwarnings("ignore")
     logger.setLevel("ERROR")
-    with _emulator_process() as url:
+    figures: list[dict[str, Any]] = []
+    with emulator_process() as url:
         os.environ.update({**EMULATOR_ENVIRONMENT, "AWS_ENDPOINT_URL": url})
         print(f"{title}: {ROUNDS} rounds per event, emulator at {url}\n")
-        print(f"{'event':56} {'AWS calls':>9} {'median ms':>9} {'p95 ms':>7} {'peak KiB':>8}")
+        print(
+            f"{'event':56} {'AWS calls':>9} {'before stop':>11} {'median ms':>9} {'p95 ms':>7} "
+            f"{'peak KiB':>8}"
+        )
         session = boto3.Session()  # shared: botocore caches service models per session
         for name, scenario in scenarios:
-            print(_measure(url, session, name, scenario))
+            figure = _measure(url, session, name, scenario)
+            figures.append(figure)
+            print(_line(figure))
+    RESULTS.mkdir(exist_ok=True)
+    written = RESULTS / f"{title.split(' ', 1)[0].strip(':')}.json"
+    written.write_text(json.dumps(figures, indent=2))
+    print(f"\nwritten: {written}")
 
 
 @contextmanager
-def _emulator_process() -> Iterator[str]:
+def emulator_process() -> Iterator[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "emulator"], stdout=subprocess.PIPE, text=True
     )
@@ -63,9 +97,9 @@ def _emulator_process() -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def _measure(url: str, session: boto3.Session, name: str, scenario: Scenario) -> str:
+def _measure(url: str, session: boto3.Session, name: str, scenario: Scenario) -> dict[str, Any]:
     times: list[float] = []
-    calls: Counter[str] = Counter()
+    calls = Calls()
     for _ in range(ROUNDS):
         handle, event, calls = _prepare(url, session, scenario)
         started = time.perf_counter()
@@ -76,24 +110,37 @@ def _measure(url: str, session: boto3.Session, name: str, scenario: Scenario) ->
     _quietly(handle, event)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    p95 = sorted(times)[max(0, round(len(times) * 0.95) - 1)]
-    listing = ", ".join(f"{call} {n}" for call, n in sorted(calls.items()))
+    return {
+        "event": name,
+        "calls": sum(calls.counted.values()),
+        "calls_before_the_stop": calls.before_the_stop,
+        "median_ms": round(statistics.median(times), 1),
+        "p95_ms": round(sorted(times)[max(0, round(len(times) * 0.95) - 1)], 1),
+        "peak_kib": round(peak / 1024),
+        "by_operation": dict(sorted(calls.counted.items())),
+    }
+
+
+def _line(figure: dict[str, Any]) -> str:
+    before = figure["calls_before_the_stop"]
+    listing = ", ".join(f"{call} {n}" for call, n in figure["by_operation"].items())
     return (
-        f"{name:56} {sum(calls.values()):>9} {statistics.median(times):>9.1f} {p95:>7.1f} "
-        f"{peak / 1024:>8.0f}\n    {listing}"
+        f"{figure['event']:56} {figure['calls']:>9} {'-' if before is None else before:>11} "
+        f"{figure['median_ms']:>9.1f} {figure['p95_ms']:>7.1f} {figure['peak_kib']:>8}"
+        f"\n    {listing}"
     )
 
 
 def _prepare(
     url: str, session: boto3.Session, scenario: Scenario
-) -> tuple[Handle, dict[str, Any], Counter[str]]:
+) -> tuple[Handle, dict[str, Any], Calls]:
     requests.post(f"{url}/moto-api/reset", timeout=10).raise_for_status()
     world = World.build(session)
-    calls: Counter[str] = Counter()
+    calls = Calls()
     counting = boto3.Session()
 
     def count(model: Any, **_: Any) -> None:
-        calls[f"{model.service_model.service_name}:{model.name}"] += 1
+        calls.add(f"{model.service_model.service_name}:{model.name}")
 
     counting.events.register("before-call", count)
     clients = Clients.create(session=counting)
