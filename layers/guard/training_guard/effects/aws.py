@@ -1,11 +1,11 @@
-"""boto3 clients and the error vocabulary the effects share."""
+"""AWS clients and the error vocabulary the effects share."""
 
 from __future__ import annotations
 
 from functools import cached_property
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -25,19 +25,21 @@ class Clients:
     the services its event needs) and bound to the invocation's time budget: SNS and
     DynamoDB (notifying and recording) may use the reserve the others must leave."""
 
-    def __init__(self, session: boto3.Session, config: Config = CLIENT_CONFIG) -> None:
+    def __init__(
+        self, session: Any, config: Config = CLIENT_CONFIG, region: str | None = None
+    ) -> None:
+        # A botocore session, or a boto3 one (tests and the command line pass theirs).
         self._session = session
         self._config = config
+        self._region = region
         self.budget = TimeBudget()
 
     @classmethod
     def create(
-        cls,
-        region: str | None = None,
-        session: boto3.Session | None = None,
-        config: Config = CLIENT_CONFIG,
+        cls, region: str | None = None, session: Any = None, config: Config = CLIENT_CONFIG
     ) -> Clients:
-        return cls(session or boto3.Session(region_name=region), config)
+        # botocore alone: importing boto3 costs a cold start its s3transfer, never used.
+        return cls(session or botocore.session.get_session(), config, region)
 
     @cached_property
     def sagemaker(self) -> Any:
@@ -64,7 +66,12 @@ class Clients:
         return self._client("sts")
 
     def _client(self, service: str) -> Any:
-        created = self._session.client(service, config=self._config)  # type: ignore[call-overload]
+        if hasattr(self._session, "create_client"):  # botocore's
+            created = self._session.create_client(
+                service, region_name=self._region, config=self._config
+            )
+        else:
+            created = self._session.client(service, region_name=self._region, config=self._config)
         bind(created, self.budget, reporting=service in REPORTING_SERVICES)
         return created
 
