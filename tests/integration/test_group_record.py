@@ -20,9 +20,10 @@ import pytest
 from emulator.extensions.sagemaker import set_training_job_status
 from emulator.replay import apply_change
 from emulator.world import ACCOUNT, REGION, World
-from tests.integration.conftest import Invoke, counted
+from tests.integration.conftest import Invoke, counted, fresh_session
 from tests.integration.ec2_changes import public_ingress, self_rules
 from training_guard.config import Policy
+from training_guard.effects.aws import Clients
 from training_guard.effects.records import GroupRecord, job_uses
 from training_guard.facts.groups import SelfTraffic
 from training_guard.facts.network import Direction
@@ -338,3 +339,22 @@ def test_a_new_job_reusing_an_ended_jobs_name_is_guarded(world: World, invoke: I
     later["time"] = later["detail"]["eventTime"] = "2025-04-02T10:00:00Z"
     assert invoke(later)["actions"] == []
     assert entries(world, world.good_group) == {TRAINING_ARN + "fraud-model-compliant"}
+
+
+def test_many_groups_are_read_in_batches_of_a_hundred(world: World) -> None:
+    """What scan reads of the record: BatchGetItem, 100 keys a call, each group's live
+    entries as `uses()` gives them, an unknown group with none."""
+    ids = [world.good_group, world.bad_group] + [f"sg-{i:017x}" for i in range(148)]
+    world.keep_group(*ids[:2])
+    calls: list[str] = []
+    session = fresh_session()
+    session.events.register("before-call", lambda model, **_: calls.append(model.name))
+    record = GroupRecord(Clients.create(session=session).dynamodb, world.table_name)
+
+    found = record.uses_of(ids)
+
+    assert calls == ["BatchGetItem", "BatchGetItem"]
+    assert set(found) == set(ids)
+    assert [u.job_arn for u in found[ids[0]]] == [u.job_arn for u in record.uses(ids[0])]
+    assert found[ids[0]]
+    assert found[ids[149]] == []

@@ -319,8 +319,10 @@ def test_scan_is_read_only(world: World, configure: Any) -> None:
     result = scan("--format", "json")
     assert result.findings
     operations = set(result.calls)
-    assert {op.split(":")[1] for op in operations} >= {"GetItem", "DescribeKey", "ListTags"}
-    assert all(op.split(":")[1].startswith(("Describe", "List", "Get")) for op in operations)
+    assert {op.split(":")[1] for op in operations} >= {"BatchGetItem", "DescribeKey", "ListTags"}
+    assert all(
+        op.split(":")[1].startswith(("Describe", "List", "Get", "BatchGet")) for op in operations
+    )
     assert operations <= set(scan_permissions())
     # Nothing changed: the job the guard would stop runs, the public rule is there.
     status = world.client("sagemaker").describe_training_job(

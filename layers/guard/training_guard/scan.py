@@ -230,11 +230,11 @@ def scan_permissions() -> tuple[str, ...]:
     """The IAM actions a scan may take, all of them reads (README, `training-guard scan`)."""
     from training_guard.effects.fleet import FLEET_PERMISSIONS  # noqa: PLC0415
     from training_guard.effects.jobs import DESCRIBE_PERMISSIONS  # noqa: PLC0415
-    from training_guard.effects.records import RECORD_READ_PERMISSIONS  # noqa: PLC0415
+    from training_guard.effects.records import RECORD_BATCH_READ_PERMISSIONS  # noqa: PLC0415
 
     facts = (p for fact in Fact for p in fact.permissions)
     return tuple(
-        sorted({*FLEET_PERMISSIONS, *DESCRIBE_PERMISSIONS, *RECORD_READ_PERMISSIONS, *facts})
+        sorted({*FLEET_PERMISSIONS, *DESCRIBE_PERMISSIONS, *RECORD_BATCH_READ_PERMISSIONS, *facts})
     )
 
 
@@ -314,9 +314,8 @@ def _guarded_groups(
     guarded = scan_facts.guarded_groups(clients.ec2, policy.guard_tag_key, page_size)
     uses: dict[str, list[JobUse]] = {}
     if record is not None:
-        for done, group in enumerate(guarded, 1):
-            progress.show("Reading the guard's record", done, len(guarded))
-            uses[group.id] = record.uses(group.id)
+        progress.show("Reading the guard's record")
+        uses = record.uses_of([g.id for g in guarded])
     return guarded, uses
 
 

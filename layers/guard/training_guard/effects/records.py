@@ -29,6 +29,10 @@ from training_guard.observability import logger
 
 RECORD_WRITE_PERMISSIONS = ("dynamodb:UpdateItem",)
 RECORD_READ_PERMISSIONS = ("dynamodb:GetItem",)
+# Many groups at once (training-guard scan).
+RECORD_BATCH_READ_PERMISSIONS = ("dynamodb:BatchGetItem",)
+_BATCH_KEYS = 100  # BatchGetItem's most keys a call
+_BATCH_ROUNDS = 10  # unprocessed keys asked again at most this often
 _JOB_ATTRIBUTE = "job:"
 # A group item outlives every entry written into it: each write sets its expiry past
 # the longest life any job can have from now.
@@ -64,6 +68,30 @@ class GroupRecord:
         item = self._dynamodb.get_item(
             TableName=self._table, Key=_key(f"group#{group_id}"), ConsistentRead=True
         ).get("Item", {})
+        return self._live(item)
+
+    def uses_of(self, group_ids: Sequence[str]) -> dict[str, list[JobUse]]:
+        """The live entries of many groups, 100 a call (BatchGetItem); keys DynamoDB
+        leaves unprocessed (throttling, the 16 MB answer limit) are asked again."""
+        found: dict[str, list[JobUse]] = {g: [] for g in group_ids}
+        wanted = [_key(f"group#{g}") for g in dict.fromkeys(group_ids)]
+        for start in range(0, len(wanted), _BATCH_KEYS):
+            keys = wanted[start : start + _BATCH_KEYS]
+            for _ in range(_BATCH_ROUNDS):
+                answer = self._dynamodb.batch_get_item(
+                    RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
+                )
+                for item in answer.get("Responses", {}).get(self._table, []):
+                    group_id = item["resource"]["S"].removeprefix("group#")
+                    found[group_id] = self._live(item)
+                keys = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+                if not keys:
+                    break
+            else:
+                raise RuntimeError("DynamoDB left keys unprocessed after every retry")
+        return found
+
+    def _live(self, item: dict[str, Any]) -> list[JobUse]:
         now = self._clock()
         uses = [
             _use(name, value) for name, value in item.items() if name.startswith(_JOB_ATTRIBUTE)
