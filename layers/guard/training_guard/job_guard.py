@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,7 +30,6 @@ from training_guard.effects.records import GroupRecord, job_uses
 from training_guard.effects.remedies import (
     GROUP_CHANGES,
     Target,
-    Unfinished,
     carry_out,
     refusals,
     take_under_guard,
@@ -152,7 +150,7 @@ class JobGuard:
         if findings and not notice.before_acting(findings, self._intents(job, findings)):
             busy = held(f"{job.kind.label} {job.name}")
             return Summary(job.arn, self._policy.mode.value, findings, (busy,))
-        actions, late = self._acting(notice, lambda: self._act(job, findings, evidence))
+        actions, late = notice.act(lambda: self._act(job, findings, evidence))
         return self._told(job, notice, findings, actions, late=late, trigger=trigger)
 
     def _stop_due_on_its_face(self, job: JobFacts) -> tuple[Finding, ...]:
@@ -178,9 +176,7 @@ class JobGuard:
             busy = held(f"{job.kind.label} {job.name}")
             return Summary(job.arn, self._policy.mode.value, due, (busy,))
         stopping = Target(self._clients, _nothing, job.kind, job.name)
-        actions, late = self._acting(
-            notice, lambda: tuple(carry_out(stopping, due, (Remediation.STOP_JOB,)))
-        )
+        actions, late = notice.act(lambda: tuple(carry_out(stopping, due, (Remediation.STOP_JOB,))))
         findings = self._reported(job, due)
         if {remediation_of(f) for f in findings} & set(GROUP_CHANGES):
             left = Action(ActionKind.SKIPPED, f"Security groups left as they are: {LEFT_ALONE}.")
@@ -196,26 +192,6 @@ class JobGuard:
             logger.warning("facts for the report not loaded", extra={"error": type(e).__name__})
             return due
         return evaluate_job(job, evidence, self._policy)
-
-    def _acting(
-        self, notice: Notice, act: Callable[[], tuple[Action, ...]]
-    ) -> tuple[tuple[Action, ...], OutOfTime | None]:
-        """What acting did, and the lack of time that cut it short; what was done is
-        recorded before it is told."""
-        late: OutOfTime | None = None
-        try:
-            actions = act()
-        except Unfinished as e:
-            # Say what was done and what was not, then let Lambda retry: remediation is
-            # idempotent.
-            actions, late = tuple(e.actions), e.cause
-        except OutOfTime as e:
-            actions, late = (Action(ActionKind.FAILED, f"Not finished in time: {e}."),), e
-        except Exception:
-            notice.let_go()  # the retry, or any other delivery, may act at once
-            raise
-        notice.acted(actions)
-        return actions, late
 
     def _told(
         self,

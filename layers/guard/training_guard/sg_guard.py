@@ -20,14 +20,13 @@ from botocore.exceptions import ClientError
 from training_guard.config import GuardMode, Policy
 from training_guard.controls import evaluate_groups, remediation_of
 from training_guard.effects.aws import Clients, error_code
-from training_guard.effects.budget import OutOfTime, TimeBudget
+from training_guard.effects.budget import TimeBudget
 from training_guard.effects.loaders import describe_security_groups, prefix_list_entries
 from training_guard.effects.notify import Notice, Notifier, held
 from training_guard.effects.records import GroupRecord, JobUse
 from training_guard.effects.remedies import (
     GROUP_CHANGES,
     Target,
-    Unfinished,
     carry_out,
     refusals,
     take_under_guard,
@@ -132,19 +131,7 @@ class SgGuard:
         intents = self._intents(findings, known=bool(uses))
         if findings and not notice.before_acting(findings, intents):
             return Summary(resource, self._policy.mode.value, findings, (held(group_id),))
-        late: OutOfTime | None = None
-        try:
-            actions = self._act(findings, groups, known=bool(uses))
-        except Unfinished as e:
-            # Say what was done and what was not, then let Lambda retry: remediation is
-            # idempotent.
-            actions, late = tuple(e.actions), e.cause
-        except OutOfTime as e:
-            actions, late = (Action(ActionKind.FAILED, f"Not finished in time: {e}."),), e
-        except Exception:
-            notice.let_go()  # the retry, or any other delivery, may act at once
-            raise
-        notice.acted(actions)
+        actions, late = notice.act(lambda: self._act(findings, groups, known=bool(uses)))
         about = Subject(
             "security group",
             group_id,

@@ -40,17 +40,7 @@ REQUEST_CONTROLS = tuple(c for c in JOB_CONTROLS if set(c.needs) <= {Fact.INSTAN
 def evaluate_job(job: JobFacts, evidence: Evidence, policy: Policy) -> tuple[Finding, ...]:
     """Every finding of every control, for every spec of the job, without duplicates.
     The groups of each spec are judged as one set, as the security-group guard does."""
-    findings: dict[Finding, None] = {}
-    label_specs = len(job.specs) > 1
-    for spec in job.specs:
-        prefix = f"Definition {spec.label}: " if label_specs else ""
-        for control in JOB_CONTROLS:
-            for verdict in control.check(spec, evidence, policy):
-                findings[finding(control, verdict, prefix)] = None
-        groups = group_set(spec, evidence, f"{job.kind.label} {job.name}")
-        for group_finding in evaluate_groups(groups, policy, prefix):
-            findings[group_finding] = None
-    return tuple(findings)
+    return _job_findings(job, evidence, policy, JOB_CONTROLS, with_groups=True)
 
 
 def evaluate_request(job: JobFacts, policy: Policy) -> tuple[Finding, ...]:
@@ -58,13 +48,28 @@ def evaluate_request(job: JobFacts, policy: Policy) -> tuple[Finding, ...]:
     types the table knows, and nothing concluded of the types it does not."""
     types = {t for spec in job.specs for t in spec.instance_types}
     evidence = Evidence(instances={t: profile_from_table(t) for t in types})
+    return _job_findings(job, evidence, policy, REQUEST_CONTROLS, with_groups=False)
+
+
+def _job_findings(
+    job: JobFacts,
+    evidence: Evidence,
+    policy: Policy,
+    controls: tuple[Control, ...],
+    *,
+    with_groups: bool,
+) -> tuple[Finding, ...]:
     findings: dict[Finding, None] = {}
     label_specs = len(job.specs) > 1
     for spec in job.specs:
         prefix = f"Definition {spec.label}: " if label_specs else ""
-        for control in REQUEST_CONTROLS:
+        for control in controls:
             for verdict in control.check(spec, evidence, policy):
                 findings[finding(control, verdict, prefix)] = None
+        if with_groups:
+            groups = group_set(spec, evidence, f"{job.kind.label} {job.name}")
+            for group_finding in evaluate_groups(groups, policy, prefix):
+                findings[group_finding] = None
     return tuple(findings)
 
 

@@ -6,7 +6,9 @@ import time
 from collections.abc import Callable, Iterable, Set
 from typing import Any
 
+from training_guard.effects.budget import OutOfTime
 from training_guard.effects.ledger import LEDGER_PERMISSIONS, Claim, Ledger
+from training_guard.effects.remedies import Unfinished
 from training_guard.model import Action, ActionKind, Finding, Summary
 from training_guard.notification import (
     Notification,
@@ -111,6 +113,26 @@ class Notice:
         """Record what was just done, before it is told (outbox.py's `Done`)."""
         if self._claim is not None:
             self._notifier.record(self._claim, actions)
+
+    def act(
+        self, carry_out: Callable[[], tuple[Action, ...]]
+    ) -> tuple[tuple[Action, ...], OutOfTime | None]:
+        """What carrying out did, and the lack of time that cut it short (for the caller
+        to raise once it has told); what was done is recorded before it is told."""
+        late: OutOfTime | None = None
+        try:
+            actions = carry_out()
+        except Unfinished as e:
+            # Say what was done and what was not, then let Lambda retry: remediation is
+            # idempotent.
+            actions, late = tuple(e.actions), e.cause
+        except OutOfTime as e:
+            actions, late = (Action(ActionKind.FAILED, f"Not finished in time: {e}."),), e
+        except Exception:
+            self.let_go()  # the retry, or any other delivery, may act at once
+            raise
+        self.acted(actions)
+        return actions, late
 
     def tell(self, summary: Summary, about: Subject, exempt_tag_key: str) -> Summary:
         """Tell the summary if it is news, with what earlier attempts planned, did and never
