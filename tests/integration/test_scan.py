@@ -36,12 +36,12 @@ from training_guard.scan import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_USAGE,
-    FIELDS,
     Paging,
     add_scan_arguments,
     run_scan,
     scan_permissions,
 )
+from training_guard.scan_report import FIELDS
 
 pytestmark = pytest.mark.integration
 

@@ -30,13 +30,11 @@ from botocore.validate import ParamValidator
 
 from training_guard.controls import CONTROLS
 from training_guard.model import Severity
-from training_guard.scan import (
-    EXIT_USAGE,
+from training_guard.scan import EXIT_USAGE, Progress, add_scan_arguments
+from training_guard.scan_report import (
     FIELDS,
     Audit,
-    Progress,
     ScanFinding,
-    add_scan_arguments,
     as_asff,
     as_csv,
     as_json,
