@@ -41,7 +41,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Set
 from dataclasses import dataclass, replace
 from typing import Any
@@ -50,6 +49,14 @@ from training_guard.consoles import console_url
 from training_guard.controls import CONTROLS_BY_ID
 from training_guard.controls.base import MissingRules, PublicIngress
 from training_guard.facts.identifiers import arn, partition_of
+from training_guard.message_text import (
+    clip,
+    clip_markdown,
+    code_span,
+    markdown,
+    one_line,
+    plain_text,
+)
 from training_guard.model import Action, ActionKind, Finding, Severity, Summary
 
 SUBJECT_LIMIT = 99  # SNS: subjects are "less than 100 characters long", one line
@@ -72,8 +79,6 @@ CARD_SUMMARY_LIMIT = 250
 # of printable ASCII without spaces (chatbot API reference, CustomActionAttachment).
 CONTEXT_VALUE_LIMIT = 1_024
 OWNER_LIMIT = 256  # the longest tag value AWS allows
-
-CUT = "…"
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,7 @@ def build_notification(
         if _size(notification) <= MESSAGE_LIMIT:
             break
         shown = _shortened(clean, text_cap, list_cap)
-        told = replace(view, trigger=_clip(view.trigger, text_cap))
+        told = replace(view, trigger=clip(view.trigger, text_cap))
         cut = shown != clean or told != view
         notification = _notification(shown, told, exempt_tag_key, message_id, clean, cut=cut)
     return notification
@@ -199,19 +204,23 @@ class _View:
 
     @classmethod
     def of(cls, summary: Summary, about: Subject) -> _View:
-        name, account, region = _line(about.name), _line(about.account), _line(about.region)
-        kind = _line(about.kind)
+        name, account, region = (
+            one_line(about.name),
+            one_line(about.account),
+            one_line(about.region),
+        )
+        kind = one_line(about.kind)
         return cls(
-            resource=_line(summary.resource or "") or f"{account}/{region}/{kind}/{name}",
+            resource=one_line(summary.resource or "") or f"{account}/{region}/{kind}/{name}",
             kind=kind,
             kind_token=_kind_token(kind),
             name=name,
             account=account,
             region=region,
-            trigger=_line(about.trigger),
-            owner=_line(about.owner)[:OWNER_LIMIT].strip(),
-            offer=_line(about.offer),
-            mode=_line(summary.mode),
+            trigger=one_line(about.trigger),
+            owner=one_line(about.owner)[:OWNER_LIMIT].strip(),
+            offer=one_line(about.offer),
+            mode=one_line(summary.mode),
             severity=severity_of(summary),
             controls=tuple(dict.fromkeys(f.control for f in summary.findings)),
             actions=tuple(sorted({a.action.value for a in summary.actions})) or ("none",),
@@ -275,7 +284,7 @@ def _subject_line(view: _View) -> str:
     line = f"[Training Guard] {view.severity}: {view.kind} {view.name} {view.outcome}"
     # ASCII only: mail clients show SNS's subject as it is, and it may not break a line.
     ascii_line = line.encode("ascii", "replace").decode("ascii")
-    return _clip(ascii_line, SUBJECT_LIMIT, "...")
+    return clip(ascii_line, SUBJECT_LIMIT, "...")
 
 
 def _email(shown: Summary, view: _View, exempt_tag_key: str, whole: Summary) -> str:
@@ -332,7 +341,7 @@ def _email_fixes(view: _View) -> list[str]:
 
 def _exempt_words(view: _View, exempt_tag_key: str) -> str:
     return (
-        f"If this {view.kind} is deliberate, tag it {_line(exempt_tag_key)}=true: "
+        f"If this {view.kind} is deliberate, tag it {one_line(exempt_tag_key)}=true: "
         "the guard then reports it and never touches it."
     )
 
@@ -405,15 +414,17 @@ def _card(
         "id": message_id,
         "content": {
             "textType": "client-markdown",
-            "title": _clip_md(f"{_EMOJI[view.severity]} {_md(view.title)}", CARD_TITLE_LIMIT),
-            "description": _clip_md(_description(shown, view, whole), CARD_DESCRIPTION_LIMIT),
+            "title": clip_markdown(
+                f"{_EMOJI[view.severity]} {markdown(view.title)}", CARD_TITLE_LIMIT
+            ),
+            "description": clip_markdown(_description(shown, view, whole), CARD_DESCRIPTION_LIMIT),
             "nextSteps": _next_steps(view, exempt_tag_key),
             "keywords": _keywords(view),
         },
         "metadata": {
             "threadId": view.resource,  # one thread per job or group
-            "summary": _clip_md(
-                f"Training Guard · {_md(view.kind)} {_md(view.name)}", CARD_SUMMARY_LIMIT
+            "summary": clip_markdown(
+                f"Training Guard · {markdown(view.kind)} {markdown(view.name)}", CARD_SUMMARY_LIMIT
             ),
             "eventType": f"training-guard-{view.kind_token}",
             "relatedResources": _related(view),
@@ -424,44 +435,48 @@ def _card(
 
 def _description(shown: Summary, view: _View, whole: Summary) -> str:
     lines = [
-        f"{_md(view.kind.capitalize())} {_code(view.name)} in account {_md(view.account)}, "
-        f"{_md(view.region)} (mode {_md(view.mode)})",
+        f"{markdown(view.kind.capitalize())} {code_span(view.name)} in account "
+        f"{markdown(view.account)}, {markdown(view.region)} (mode {markdown(view.mode)})",
         "",
         "Findings:",
-        *(f"• {f.severity.name} {_code(f.control)} {_md(f.message)}" for f in shown.findings),
+        *(
+            f"• {f.severity.name} {code_span(f.control)} {markdown(f.message)}"
+            for f in shown.findings
+        ),
         *_more(len(whole.findings) - len(shown.findings), "finding"),
         *([] if whole.findings else ["• none: the guard itself could not finish"]),
         "",
         "What the guard did:",
-        *(f"• {a.action.value}: {_md(a.detail)}" for a in shown.actions),
+        *(f"• {a.action.value}: {markdown(a.detail)}" for a in shown.actions),
         *_more(len(whole.actions) - len(shown.actions), "action"),
         *([] if whole.actions else ["• nothing"]),
     ]
-    lines += ["", f"Trigger: {_md(view.trigger)}"] if view.trigger else []
+    lines += ["", f"Trigger: {markdown(view.trigger)}"] if view.trigger else []
     # A code span: a tag value such as "@here" must not ping the channel.
-    lines += [f"Owner: {_code(view.owner)}"] if view.owner else []
+    lines += [f"Owner: {code_span(view.owner)}"] if view.owner else []
     return "\n".join(lines)
 
 
 def _next_steps(view: _View, exempt_tag_key: str) -> list[str]:
     fixes = [
-        f"{_code(c.id)}: {_md(c.fix)}" for c in filter(None, map(CONTROLS_BY_ID.get, view.controls))
+        f"{code_span(c.id)}: {markdown(c.fix)}"
+        for c in filter(None, map(CONTROLS_BY_ID.get, view.controls))
     ]
     steps = [
         *fixes,
-        *([_md(_impaired_words())] if view.failed else []),
-        f"If this {_md(view.kind)} is deliberate, tag it {_code(exempt_tag_key + '=true')}: "
-        "the guard then reports it and never touches it.",
+        *([markdown(_impaired_words())] if view.failed else []),
+        f"If this {markdown(view.kind)} is deliberate, tag it "
+        f"{code_span(exempt_tag_key + '=true')}: the guard then reports it and never touches it.",
         *([f"Open it in the console: {view.console}"] if view.console else []),
     ]
-    return [_clip_md(step, CARD_NEXT_STEP_LIMIT) for step in steps[-CARD_NEXT_STEPS:]]
+    return [clip_markdown(step, CARD_NEXT_STEP_LIMIT) for step in steps[-CARD_NEXT_STEPS:]]
 
 
 def _keywords(view: _View) -> list[str]:
     outcomes = [a for a in view.actions if a not in {"none", ActionKind.SKIPPED.value}]
     words = [view.severity, *outcomes, *(["notify-mode"] if view.mode == "notify" else [])]
     words += view.controls
-    unique = dict.fromkeys(_clip(_md(w), CARD_KEYWORD_LIMIT) for w in words if w)
+    unique = dict.fromkeys(clip(markdown(w), CARD_KEYWORD_LIMIT) for w in words if w)
     return list(unique)[:CARD_KEYWORDS]
 
 
@@ -486,7 +501,7 @@ def _context(view: _View) -> dict[str, str]:
         # A "Stop job" button shows only where this says the guard would have stopped it.
         "offer": view.offer,
     }
-    return {k: _clip(v, CONTEXT_VALUE_LIMIT) for k, v in context.items() if v}
+    return {k: clip(v, CONTEXT_VALUE_LIMIT) for k, v in context.items() if v}
 
 
 # --- text -----------------------------------------------------------------------------
@@ -497,9 +512,9 @@ def _cleaned(summary: Summary) -> Summary:
     breaks, no lone surrogates (JSON and UTF-8 refuse them)."""
     return replace(
         summary,
-        resource=summary.resource and _line(summary.resource),
-        findings=tuple(replace(f, message=_text(f.message)) for f in summary.findings),
-        actions=tuple(replace(a, detail=_text(a.detail)) for a in summary.actions),
+        resource=summary.resource and one_line(summary.resource),
+        findings=tuple(replace(f, message=plain_text(f.message)) for f in summary.findings),
+        actions=tuple(replace(a, detail=plain_text(a.detail)) for a in summary.actions),
     )
 
 
@@ -516,10 +531,10 @@ _SHORTENINGS: tuple[tuple[int, int | None], ...] = (
 
 def _shortened(summary: Summary, text_cap: int, list_cap: int | None) -> Summary:
     findings: tuple[Finding, ...] = tuple(
-        replace(f, message=_clip(f.message, text_cap)) for f in summary.findings[:list_cap]
+        replace(f, message=clip(f.message, text_cap)) for f in summary.findings[:list_cap]
     )
     actions: tuple[Action, ...] = tuple(
-        replace(a, detail=_clip(a.detail, text_cap)) for a in summary.actions[:list_cap]
+        replace(a, detail=clip(a.detail, text_cap)) for a in summary.actions[:list_cap]
     )
     return replace(summary, findings=findings, actions=actions)
 
@@ -534,60 +549,3 @@ def _size(notification: Notification) -> int:
 
 def _json(value: Any, *, sort_keys: bool = False) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=sort_keys)
-
-
-def _text(text: str) -> str:
-    return "".join(_keep(ch, "\n") for ch in text)
-
-
-def _line(text: str) -> str:
-    return "".join(_keep(ch, "") for ch in text).strip()
-
-
-def _keep(ch: str, allowed: str) -> str:
-    if ch in allowed:
-        return ch
-    category = unicodedata.category(ch)
-    if category == "Cs":
-        return "\ufffd"
-    if category == "Cf":  # invisible: bidirectional overrides could disguise a name
-        return ""
-    return " " if category == "Cc" else ch
-
-
-def _md(text: str) -> str:
-    """Text shown as itself in Slack's and Teams' markdown: Slack reads <...> as links and
-    mentions, so &, < and > are escaped as Slack asks; Teams reads the same entities."""
-    return _line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _code(text: str) -> str:
-    quoted = _md(text).replace("`", "'")
-    return f"`{quoted}`"
-
-
-def _units(text: str) -> int:
-    """Length in UTF-16 code units: an emoji counts two, as chat clients count it."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _clip(text: str, limit: int, marker: str = CUT) -> str:
-    """`text`, or as much of it as fits in `limit` with `marker` showing the cut."""
-    if _units(text) <= limit:
-        return text
-    room = limit - _units(marker)
-    cut = text[:room]
-    while _units(cut) > room:
-        cut = cut[:-1]
-    return cut.rstrip() + marker
-
-
-_ENTITY_TAIL = re.compile(r"&[a-z]*$")
-
-
-def _clip_md(text: str, limit: int) -> str:
-    """As `_clip`, never leaving half an escaped entity (`&am`) before the cut."""
-    clipped = _clip(text, limit)
-    if clipped == text:
-        return text
-    return _ENTITY_TAIL.sub("", clipped.removesuffix(CUT)).rstrip() + CUT
